@@ -1,0 +1,35 @@
+"""`joindots`: the command line. Each part's commands live in their own module and register here."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from joindots.cli import common, db_cmds, export_cmds, synth_cmds, web_cmds
+from joindots.settings import get_settings
+
+app = typer.Typer(
+    name="joindots",
+    help="Join the dots between agencies' records: ingest, link, analyse, screen and publish safely.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def main(
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (overrides JOINDOTS_DATABASE_URL).")
+    ] = None,
+) -> None:
+    if db:
+        os.environ["JOINDOTS_DATABASE_URL"] = db
+        get_settings.cache_clear()
+
+
+for module in (db_cmds, synth_cmds, web_cmds, export_cmds):
+    module.register(app)
+
+__all__ = ["app", "common"]

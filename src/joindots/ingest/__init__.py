@@ -1,0 +1,1 @@
+"""Ingestion: declarative mappings, readers, normalisers, validation and quarantine."""

@@ -1,0 +1,68 @@
+"""Matching a just-filed report's people against the people already known, at once.
+
+The matching itself is the linkage engine's (`joindots.link.instant.InstantMatcher`, scoring a new
+record with the saved model of the latest run). A report stays 'pending' when there is nothing to
+match against yet: no finished linkage run with a saved model, or the linkage engine is not
+installed in this build. The next full linkage run reconciles every record either way, so pending
+never means lost. Matching runs after the report is committed: a failure here cannot lose a report.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from joindots.intake.schemas import Receipt
+from joindots.intake.tables import Report
+from joindots.store.db import session_scope
+from joindots.store.link_tables import LinkRun
+from joindots.store.schema import PersonRecord
+
+log = logging.getLogger("joindots.intake")
+INSTANT = "joindots.link.instant"
+
+
+def _latest_model(session: Session) -> dict[str, Any] | None:
+    run = session.scalars(
+        select(LinkRun).where(LinkRun.status == "done").order_by(LinkRun.id.desc()).limit(1)
+    ).first()
+    return run.model if run is not None and run.model else None
+
+
+def _instant_module() -> Any | None:
+    return importlib.import_module(INSTANT) if importlib.util.find_spec(INSTANT) else None
+
+
+def _match_records(engine: Engine, module: Any, model: dict, record_ids: list[int]) -> list[dict]:
+    matcher = module.matcher_for(engine, model)
+    found: list[dict] = []
+    for record_id in record_ids:
+        for candidate in matcher.match_record_id(record_id):
+            found.append({"record": record_id, **candidate})
+    return found
+
+
+def match_report(engine: Engine, receipt: Receipt) -> Receipt:
+    """Try instant matching for the report's people; returns the receipt with its match status."""
+    with session_scope(engine) as session:
+        report = session.scalars(select(Report).where(Report.receipt == receipt.receipt)).one()
+        if report.match_status != "pending":
+            return receipt.model_copy(update={"match_status": report.match_status})
+        model, module = _latest_model(session), _instant_module()
+        if model is None or module is None:
+            return receipt
+        ids = list(session.scalars(select(PersonRecord.id).where(PersonRecord.event_id == report.event_id)))
+    try:
+        matches = _match_records(engine, module, model, ids)
+    except Exception:  # the report is safe; the next full run will match it
+        log.exception("instant matching failed for a report; it stays pending")
+        return receipt
+    with session_scope(engine) as session:
+        stored = session.scalars(select(Report).where(Report.receipt == receipt.receipt)).one()
+        stored.matches, stored.match_status = matches, "matched" if matches else "no_match"
+        return receipt.model_copy(update={"match_status": stored.match_status})

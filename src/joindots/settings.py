@@ -1,0 +1,68 @@
+"""Settings, declared once and validated. Read from the environment (prefix ``JOINDOTS_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting joindots reads. Each is documented in docs/settings.md (a test keeps it so)."""
+
+    model_config = SettingsConfigDict(env_prefix="JOINDOTS_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///joindots.db",
+        description="SQLAlchemy URL of the system of record (SQLite file by default, PostgreSQL for teams).",
+    )
+    work_dir: Path = Field(
+        default=Path("joindots-work"),
+        description="Folder for linkage models, snapshots and exports.",
+    )
+    link_backend: Literal["duckdb", "spark"] = Field(
+        default="duckdb", description="Splink backend: duckdb on one machine, spark for national runs."
+    )
+    match_threshold: float = Field(
+        default=0.9, ge=0.0, le=1.0, description="Match probability at or above which records are joined."
+    )
+    loose_match_threshold: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="The looser threshold used to show how groups depend on it."
+    )
+    disclosure_threshold: int = Field(
+        default=4, ge=1, description="Counts from 1 to this value are suppressed as [c] in published tables."
+    )
+    session_secret: str | None = Field(
+        default=None,
+        description="Secret for signing web sessions; generated and kept in work_dir when not set.",
+    )
+    session_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="A web session ends after this many idle minutes."
+    )
+    cookie_secure: bool = Field(
+        default=False, description="Mark the session cookie Secure (set true whenever served over HTTPS)."
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed sign-ins per username or address before a pause."
+    )
+    login_window_seconds: int = Field(
+        default=900, ge=1, description="The window failed sign-ins are counted in, and the pause after."
+    )
+    routing_table: Path | None = Field(
+        default=None, description="YAML table routing reports by postcode district; the bundled one if unset."
+    )
+
+    @field_validator("session_secret")
+    @classmethod
+    def refuse_placeholder_secret(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) < 32 or value.lower() in {"changeme", "secret", "password"}):
+            raise ValueError("session_secret must be at least 32 random characters")
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,142 @@
+"""Shapes the API accepts and returns (separate from the tables, so nothing leaks by accident)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A row id.")]
+PersonKey = Annotated[
+    str,
+    Path(
+        pattern=r"^(P\d{1,12}|R\d{1,9})$",
+        description="P000123 (a person), or R123 (a record not yet linked).",
+    ),
+]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)]
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+
+
+class NewToken(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class TokenIssued(BaseModel):
+    token: str = Field(description="Shown once; store it safely. Send as 'Authorization: Bearer <token>'.")
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    dob: dt.date | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)] | None = None
+    vehicle: Annotated[str, StringConstraints(strip_whitespace=True, max_length=12)] | None = None
+
+
+class PersonHit(BaseModel):
+    key: str
+    names: list[str]
+    dobs: list[str]
+    sources: list[str]
+    records: int
+    linked: bool
+
+
+class SearchResult(BaseModel):
+    hits: list[PersonHit]
+
+
+class Profile(BaseModel):
+    key: str
+    linked: bool
+    records: list[dict[str, Any]]
+    links: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    timeline: list[dict[str, Any]]
+
+
+class Network(BaseModel):
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+    truncated: bool
+
+
+class ExportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Reason
+    recipient: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+
+
+class Pair(BaseModel):
+    id: int
+    run_id: int
+    record_l: int
+    record_r: int
+    match_probability: float
+    match_weight: float
+    explanation: Any
+
+
+class DecisionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["same", "different"]
+    reason: Reason
+
+
+class DecisionMade(BaseModel):
+    id: int
+    decision: str
+
+
+class Availability(BaseModel):
+    """For parts whose results may not exist yet: says so instead of showing an empty success."""
+
+    available: bool
+    message: str
+    items: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class LogEntry(BaseModel):
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    subject: str
+    justification: str
+    recipient: str | None
+    details: dict[str, Any]
+
+
+class LogPage(BaseModel):
+    total: int
+    entries: list[LogEntry]
+
+
+class ChainStatus(BaseModel):
+    entries: int
+    ok: bool
+    first_bad_id: int | None
+    problem: str | None
+
+
+class ReceiptSummary(BaseModel):
+    receipt: str
+    kind: str
+    filed_at: dt.datetime
+    police_area: str | None
+    local_authority: str | None
+    match_status: str
+
+
+class ReportDetail(ReceiptSummary):
+    filed_by: str
+    matches: list[dict[str, Any]]
+    payload: dict[str, Any]

@@ -1,0 +1,46 @@
+"""Reports from professionals: file one (committed before it is acknowledged), read receipts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from joindots.audit import Action
+from joindots.intake.matching import match_report
+from joindots.intake.queries import all_reports, own_reports
+from joindots.intake.schemas import AnyReport, Receipt
+from joindots.intake.service import file_report
+from joindots.web.api.models import ReceiptSummary, ReportDetail
+from joindots.web.audited import log_access
+from joindots.web.deps import DB, CurrentUser, State
+
+router = APIRouter(prefix="/api/reports", tags=["reports"])
+
+
+@router.post("", response_model=Receipt, status_code=201)
+def file(body: AnyReport, principal: CurrentUser, state: State) -> Receipt:
+    """File a duty-to-report or a hotel/taxi concern. The 201 comes only after the report is committed;
+    resending with the same `client_key` returns the same receipt."""
+    receipt = file_report(state.engine, body, principal.username, state.routing)
+    return match_report(state.engine, receipt)
+
+
+@router.get("/mine", response_model=list[ReceiptSummary])
+def mine(principal: CurrentUser, db: DB) -> list[ReceiptSummary]:
+    return [
+        ReceiptSummary.model_validate(r, from_attributes=True) for r in own_reports(db, principal.username)
+    ]
+
+
+@router.get("", response_model=list[ReportDetail])
+def everything(request: Request, principal: CurrentUser, db: DB) -> list[ReportDetail]:
+    reports = all_reports(db)
+    log_access(
+        db,
+        request,
+        principal,
+        Action.CONSULTATION,
+        "reports from professionals",
+        details={"receipts": [r.receipt for r in reports]},
+    )
+    db.commit()
+    return [ReportDetail.model_validate(r, from_attributes=True) for r in reports]

@@ -1,0 +1,1 @@
+"""Server-rendered pages (Jinja2, a little htmx; no build step)."""

@@ -1,0 +1,81 @@
+"""Sign in (with the purpose of the session), sign out, and the home page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from joindots.auth.roles import Role
+from joindots.auth.users import authenticate, end_session, start_session
+from joindots.web.deps import DB, CurrentUser, State
+from joindots.web.pages.render import render
+from joindots.web.state import SESSION_COOKIE
+
+router = APIRouter()
+HOME = {Role.REPORTER: "/reports/mine", Role.STATISTICIAN: "/stats"}
+
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    return render(request, "login.html")
+
+
+def _client(request: Request) -> str:
+    return "addr:" + (request.client.host if request.client else "unknown")
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    db: DB,
+    state: State,
+    username: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=200)],
+    justification: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Check the password (rate limited per username and per address) and start a session. The user
+    states the purpose of the session; every consultation in it is logged with that purpose."""
+    keys = ("user:" + username.lower(), _client(request))
+    wait = state.limiter.retry_after(*keys)
+    if wait:
+        return render(
+            request, "login.html", 429, error=f"Too many failed attempts. Try again in {wait} seconds."
+        )
+    user = authenticate(db, username.strip().lower(), password)
+    if user is None:
+        state.limiter.failed(*keys)
+        return render(request, "login.html", 401, error="Wrong username or password.")
+    reason = " ".join(justification.split())
+    if user.role != Role.REPORTER and len(reason) < 10:
+        return render(
+            request,
+            "login.html",
+            422,
+            error="Say why you are signing in (10+ characters): "
+            "the case, operation or task. It is recorded with everything you look at.",
+        )
+    state.limiter.succeeded(*keys)
+    raw = start_session(db, user, reason or "filing reports from professionals")
+    db.commit()
+    response = RedirectResponse(HOME.get(Role(user.role), "/"), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, raw, httponly=True, samesite="strict", secure=state.settings.cookie_secure, path="/"
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(principal: CurrentUser, db: DB) -> Response:
+    if principal.session_hash:
+        end_session(db, principal.session_hash)
+        db.commit()
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/")
+def home(request: Request, principal: CurrentUser) -> Response:
+    return render(request, "home.html")

@@ -1,0 +1,52 @@
+"""Search people, a person's profile with network and timeline, and export (a disclosure)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from joindots.errors import InvalidInput
+from joindots.web.api.models import ExportRequest, PersonKey, SearchRequest
+from joindots.web.api.people import export_records, read_network, read_profile, run_search
+from joindots.web.deps import DB, CurrentUser
+from joindots.web.pages.forms import form_fields, validated
+from joindots.web.pages.render import render
+
+router = APIRouter()
+
+
+@router.get("/people")
+def search_page(request: Request, principal: CurrentUser) -> Response:
+    return render(request, "search.html", hits=None, criteria={})
+
+
+@router.post("/people/search")
+async def search(request: Request, principal: CurrentUser, db: DB) -> Response:
+    """Search by POST: the criteria stay out of the URL and the server's access log."""
+    fields = await form_fields(request)
+    try:
+        hits = run_search(db, request, principal, validated(SearchRequest, fields))
+    except InvalidInput as exc:
+        return render(request, "search.html", 422, hits=None, criteria=fields, search_error=str(exc))
+    return render(request, "search.html", hits=hits, criteria=fields)
+
+
+@router.get("/people/{key}")
+def person(key: PersonKey, request: Request, principal: CurrentUser, db: DB) -> Response:
+    found = read_profile(db, request, principal, key)
+    by_source: dict[str, list] = {}
+    for record in found["records"]:
+        by_source.setdefault(record["source"], []).append(record)
+    return render(request, "person.html", person=found, by_source=by_source)
+
+
+@router.get("/people/{key}/network.json")
+def network(key: PersonKey, request: Request, principal: CurrentUser, db: DB) -> Response:
+    """The network view's data, fetched by the page's script (same origin, same session)."""
+    return JSONResponse(read_network(db, request, principal, key))
+
+
+@router.post("/people/{key}/export")
+async def export(key: PersonKey, request: Request, principal: CurrentUser, db: DB) -> Response:
+    body = validated(ExportRequest, await form_fields(request))
+    return export_records(db, request, principal, key, body)
