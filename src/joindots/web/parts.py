@@ -31,7 +31,10 @@ PARTS = {
 
 
 def _installed(module: str) -> bool:
-    return importlib.util.find_spec(module + ".service") is not None
+    try:
+        return importlib.util.find_spec(module + ".service") is not None
+    except ModuleNotFoundError:  # the part's package itself is not in this build
+        return False
 
 
 def part_result(session: Session, part: str) -> PartResult:
