@@ -66,7 +66,8 @@ def fold_name(text: str | None) -> str | None:
         return None
     decomposed = unicodedata.normalize("NFKD", cleaned.casefold())
     letters = "".join(c for c in decomposed if not unicodedata.combining(c))
-    folded = _SPACES.sub(" ", re.sub(r"[^\w ]|[\d_]", " ", letters)).strip()
+    joined = re.sub(r"['\u2019`]", "", letters)  # O'Brien and OBrien compare equal
+    folded = _SPACES.sub(" ", re.sub(r"[^\w ]|[\d_]", " ", joined)).strip()
     return folded or None
 
 
@@ -236,8 +237,8 @@ def phone_e164(text: str | None, region: str = "GB") -> str | None:
         number = phonenumbers.parse(cleaned, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(number):
-        return None
+    if not phonenumbers.is_possible_number(number) or len(str(number.national_number)) < 7:
+        return None  # too short to be a subscriber's number ('0770')
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
