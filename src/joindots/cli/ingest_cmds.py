@@ -30,7 +30,7 @@ def report_table(reports: list[LoadReport]) -> Table:
     """Rows read, loaded, quarantined and already loaded per file, with what normalising changed."""
     table = Table(title="load report")
     for name in ("source", "read", "loaded", "quarantined", "already", "persons", "events"):
-        table.add_column(name, justify="left" if name == "source" else "right")
+        table.add_column(name, justify="left" if name == "source" else "right", no_wrap=True)
     table.add_column("notes")
     for r in reports:
         notes = [f"{k}: {v}" for k, v in r.quarantined_by_reason.items()]
