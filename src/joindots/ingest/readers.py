@@ -178,13 +178,27 @@ def open_excel(path: Path, spec: ReaderSpec, chunk_rows: int) -> Table:
     return Table(columns, _excel_chunks(workbook, rows, columns, chunk_rows))
 
 
+def _column_texts(column: Any) -> list[str | None]:
+    """One Arrow column as strings: strings as they are, timestamps via microseconds (no pandas)."""
+    import pyarrow as pa
+
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return [v.strip() or None if v is not None else None for v in column.to_pylist()]
+    if pa.types.is_timestamp(column.type):
+        column = column.cast(pa.timestamp("us"), safe=False)
+    return [as_text(v) for v in column.to_pylist()]
+
+
 def _parquet_chunks(parquet: Any, chunk_rows: int) -> Iterator[list[tuple[int, Row]]]:
     number = 2
+    names = list(parquet.schema_arrow.names)
     for batch in parquet.iter_batches(batch_size=chunk_rows):
-        chunk = []
-        for record in batch.to_pylist():
-            chunk.append((number, {k: as_text(v) for k, v in record.items()}))
-            number += 1
+        columns = [_column_texts(batch.column(i)) for i in range(batch.num_columns)]
+        chunk = [
+            (number + i, dict(zip(names, values, strict=True)))
+            for i, values in enumerate(zip(*columns, strict=True))
+        ]
+        number += len(chunk)
         yield chunk
 
 

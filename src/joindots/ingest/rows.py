@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from joindots.domain.pole import Role
@@ -19,6 +20,7 @@ IDENTITY_FIELDS = frozenset(
     {"name", "forename", "middle_names", "surname", "dob", "postcode", "phones", "vehicles", "email"}
 )
 NAME_FIELDS = ("name", "forename", "middle_names", "surname")
+FORMULA_START = frozenset("=+-@ ")
 TRUE_WORDS = {"true", "t", "y", "yes", "1"}
 FALSE_WORDS = {"false", "f", "n", "no", "0"}
 
@@ -40,6 +42,11 @@ class MappedRow:
     counts: Counter[str] = field(default_factory=Counter)
 
 
+@lru_cache(maxsize=256)
+def _folded(values: tuple[tuple[str, str | None], ...]) -> dict[str, str | None]:
+    return {k.casefold().strip(): v for k, v in values}
+
+
 def resolve(spec: FieldSpec, row: Row) -> str | None:
     """The raw value a field spec gives for a row: the constant or the column, the default when
     empty, then translated by the spec's `values` table (exact, then ignoring case)."""
@@ -50,8 +57,7 @@ def resolve(spec: FieldSpec, row: Row) -> str | None:
         return raw
     if raw in spec.values:
         return spec.values[raw]
-    folded = {k.casefold().strip(): v for k, v in spec.values.items()}
-    return folded.get(raw.casefold().strip(), raw)
+    return _folded(tuple(spec.values.items())).get(raw.casefold().strip(), raw)
 
 
 class RowMapper:
@@ -154,7 +160,9 @@ class RowMapper:
             return None
         for name, value in raw.items():
             values = value if isinstance(value, list) else [value]
-            if name in IDENTITY_FIELDS and any(norm.is_formula_like(v) for v in values if v):
+            if name in IDENTITY_FIELDS and any(
+                v and v[0] in FORMULA_START and norm.is_formula_like(v) for v in values
+            ):
                 raise Quarantined("formula_value", f"{name} holds a spreadsheet formula: {values[0]!r}")
         role = self.role(spec, row)
         out = self.names(spec, raw, counts) | {"role": role}
