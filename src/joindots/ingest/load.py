@@ -71,7 +71,8 @@ def _sha256(path: Path) -> str:
 
 @lru_cache
 def _lengths(table: Table) -> dict[str, int]:
-    return {c.name: c.type.length for c in table.columns if getattr(c.type, "length", None)}
+    lengths = {c.name: getattr(c.type, "length", None) for c in table.columns}
+    return {name: length for name, length in lengths.items() if length}
 
 
 def _fit(table: Table, row: dict[str, Any], counts: Counter[str]) -> dict[str, Any]:
