@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 import datetime as dt
 from pathlib import Path
 
@@ -282,3 +283,27 @@ def test_cli_loads_a_file_and_fails_clearly_on_a_bad_one(db_env, tmp_path):
     bad.write_bytes(codecs.BOM_UTF8 + b"ID,REF\r\nN1,C1\r\n")
     result = runner.invoke(app, ["ingest", str(bad), "--mapping", str(tmp_path / "m.yaml")])
     assert result.exit_code == 2 and "lacks required column" in result.output
+
+
+def test_the_worked_example_in_the_docs(engine, tmp_path):
+    doc = (Path(__file__).parents[1] / "docs" / "mapping.md").read_text(encoding="utf-8")
+    example = doc.split("## Worked example", 1)[1]
+    data, yaml_text = re.findall(r"```(?:yaml)?\n(.*?)```", example, flags=re.S)[:2]
+    (tmp_path / "yos_contacts.csv").write_bytes(data.replace("\n", "\r\n").encode("cp1252"))
+    (tmp_path / "m.yaml").write_text(yaml_text, encoding="utf-8")
+    report = ingest_file(engine, tmp_path / "yos_contacts.csv", tmp_path / "m.yaml")
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (2, 2, 0)
+    assert report.values["dob_impossible"] == 1 and report.values["formula_kept_notes"] == 1
+    with Session(engine) as session:
+        people = {p.record_id: p for p in session.scalars(select(PersonRecord))}
+        objects = set(session.execute(select(RecordObject.kind, RecordObject.value)).tuples())
+    tomasz, jonny, mia = people["YC-001"], people["YC-001#1"], people["YC-002"]
+    assert (tomasz.forename, tomasz.surname, tomasz.dob, tomasz.sex) == (
+        "Tomasz",
+        "Novak",
+        dt.date(2008, 4, 23),
+        "M",
+    )
+    assert tomasz.postcode == "BD7 1AA" and jonny.forename == "Jonny" and jonny.role == "associate"
+    assert (mia.forename, mia.middle_names, mia.surname, mia.dob) == ("Mia", "Rose", "Ellis", None)
+    assert objects == {("phone", "+447700900311"), ("vehicle", "AB12CDE")}
