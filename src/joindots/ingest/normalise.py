@@ -119,7 +119,7 @@ def split_name(text: str | None, name_format: str = "forename surname") -> NameP
     if kind == "surname_comma" and "," in cleaned:
         surname, _, rest = cleaned.partition(",")
         given = _words(rest)
-        sur = " ".join(_words(surname)) or None
+        sur = clean(surname.replace(".", " "))  # a surname is never a title: 'MR, Ann' is Ann Mr
         return NameParts(given[0] if given else None, " ".join(given[1:]) or None, sur)
     words = _words(cleaned)
     if kind == "surname_first" and len(words) > 1:
