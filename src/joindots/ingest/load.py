@@ -8,13 +8,16 @@ and skipped, so loading the same file twice adds nothing.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, cast
 
@@ -93,7 +96,8 @@ def _converter(column_type: Any, dialect: str) -> Callable[[Any], Any] | None:
             from psycopg.types.json import Json
 
             return lambda v: None if v is None else Json(v)
-        return lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
+        encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, **kw) builds one per call
+        return lambda v: None if v is None else encode(v)
     if isinstance(column_type, Date) and dialect == "sqlite":
         return lambda v: None if v is None else v.isoformat()  # SQLAlchemy's SQLite date form
     return None
@@ -117,17 +121,17 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
         f"VALUES ({', '.join([mark] * len(columns))})"
     )
-    converters = [_converter(table.c[c].type, dialect.name) for c in columns]
-    plain = [i for i, conv in enumerate(converters) if conv is None]
-    if len(plain) == len(columns):
-        params = [tuple(row[c] for c in columns) for row in rows]
-    else:
-        params = [
-            tuple(
-                row[c] if conv is None else conv(row[c]) for c, conv in zip(columns, converters, strict=True)
-            )
-            for row in rows
-        ]
+    take = itemgetter(*columns)
+    converters = [
+        (i, conv) for i, c in enumerate(columns) if (conv := _converter(table.c[c].type, dialect.name))
+    ]
+    params: list[Any] = [take(row) for row in rows]
+    if converters:
+        lists = [list(values) for values in params]
+        for values in lists:
+            for i, conv in converters:
+                values[i] = conv(values[i])
+        params = [tuple(values) for values in lists]
     conn.exec_driver_sql(sql, params)
 
 
@@ -346,6 +350,20 @@ def _finish(session: Session, state: _State, report: LoadReport, actor: str) -> 
     )  # fmt: skip
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while a batch loads: it rescans every live row object each
+    few hundred allocations (a fifth of the load time) and a load makes no reference cycles, so
+    reference counting frees everything as before. Restored afterwards, even on error."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class _Unchanged(Exception):
     """Nothing new in the file: roll the empty batch back."""
 
@@ -369,7 +387,7 @@ def ingest_file(
         raise IngestError(f"{path.name} lacks required column(s) {missing}; it has {table.columns}")
     report = LoadReport(mapping.source, path.name, missing_optional_columns=optional)
     try:
-        with session_scope(engine) as session:
+        with _no_cycle_collection(), session_scope(engine) as session:
             state = _start(session, mapping, path, _sha256(path))
             batch = _Batch(session, mapping, state, report)
             for chunk in table.chunks:
