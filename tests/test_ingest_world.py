@@ -112,3 +112,16 @@ def test_loading_the_world_twice_adds_nothing(engine, world):
     assert before == after
     for a, b in zip(first, again, strict=True):
         assert b.status == "unchanged" and b.rows_already_loaded == a.rows_read and b.rows_loaded == 0
+
+
+def test_cli_ingest_dir(db_env, world, tmp_path):
+    from typer.testing import CliRunner
+
+    from joindots.cli.main import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["ingest-dir", str(world)])
+    assert result.exit_code == 0, result.output
+    assert "police_north" in result.output and "taxi" in result.output
+    result = runner.invoke(app, ["ingest-dir", str(tmp_path)])  # no sources/ or mappings/
+    assert result.exit_code == 2 and "needs sources/" in result.output and "folders" in result.output
