@@ -307,3 +307,12 @@ def test_the_worked_example_in_the_docs(engine, tmp_path):
     assert tomasz.postcode == "BD7 1AA" and jonny.forename == "Jonny" and jonny.role == "associate"
     assert (mia.forename, mia.middle_names, mia.surname, mia.dob) == ("Mia", "Rose", "Ellis", None)
     assert objects == {("phone", "+447700900311"), ("vehicle", "AB12CDE")}
+
+
+def test_windows_bytes_after_the_sample_switch_auto_detection_to_cp1252(tmp_path):
+    filler = [[f"N{i}", "C1", "VIC", "SMITH, Ann", "", "", "", "", "", "", ""] for i in range(12000)]
+    path = write_csv(tmp_path / "f.csv", [*filler, ROWS[2]], "cp1252")  # 'Zoë' is past the first 256 KiB
+    assert path.stat().st_size > 256 * 1024
+    table = open_table(path)
+    last = [row for chunk in table.chunks for _, row in chunk][-1]
+    assert table.encoding == "cp1252" and last["NAME"] == "O'BRIEN, Zoë"

@@ -84,6 +84,19 @@ def detect_encoding(sample: bytes) -> str:
         return name
 
 
+def _all_utf8(path: Path) -> bool:
+    """Whether the whole file decodes as UTF-8 (streamed: 1 MiB at a time)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def sniff_delimiter(header_line: str) -> str:
     """The candidate (, ; | tab) that occurs most often in the header line, outside quotes."""
     outside = "".join(part for i, part in enumerate(header_line.split('"')) if i % 2 == 0)
@@ -125,6 +138,8 @@ def open_csv(path: Path, spec: ReaderSpec, chunk_rows: int) -> Table:
     if not sample.strip(b"\xef\xbb\xbf\xff\xfe\x00\r\n\t ,;|"):
         raise IngestError(f"{path.name} is empty")
     encoding = detect_encoding(sample) if spec.encoding == "auto" else spec.encoding
+    if spec.encoding == "auto" and encoding == "utf-8" and not _all_utf8(path):
+        encoding = "cp1252"  # plain ASCII at the start, Windows bytes further on
     handle = path.open("r", encoding=encoding, newline="")
     try:
         first = handle.readline()
