@@ -181,6 +181,7 @@ class _Batch:
         self.state = state
         self.report = report
         self.ids = _Ids(session)
+        self.mapper.known_refs.update(state.event_ids)
 
     def _quarantine(
         self, out: list[dict[str, Any]], number: int, row: Row, rid: str | None, q: Quarantined

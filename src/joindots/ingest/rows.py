@@ -61,12 +61,14 @@ def resolve(spec: FieldSpec, row: Row) -> str | None:
 
 
 class RowMapper:
-    """Applies one mapping to rows; holds the mapping's date formats."""
+    """Applies one mapping to rows. Rows sharing an event ref (a crime's victim, suspects and
+    witnesses) map the event's fields once; later rows carry only the ref."""
 
     def __init__(self, mapping: Mapping) -> None:
         self.mapping = mapping
         self.formats = tuple(mapping.dates.formats)
         self.dayfirst = mapping.dates.dayfirst
+        self.known_refs: set[str] = set()  # events already mapped in full (or in the database)
 
     # -- values -----------------------------------------------------------------------------
 
@@ -93,8 +95,13 @@ class RowMapper:
         specs = self.mapping.event
         if specs is None:
             return None
-        out: dict[str, Any] = dict.fromkeys(specs) | {"ref": record_id}
+        ref = (resolve(specs["ref"], row) if "ref" in specs else None) or record_id
+        if ref in self.known_refs:  # its other rows carried it: values are counted once per event
+            return {"ref": ref}
+        out: dict[str, Any] = dict.fromkeys(specs) | {"ref": ref}
         for name, spec in specs.items():
+            if name == "ref":
+                continue
             raw = resolve(spec, row)
             if name in {"date", "outcome_date"}:
                 out[name] = self.date(spec, raw, f"event_{name}", counts).value
@@ -106,8 +113,6 @@ class RowMapper:
                 if norm.is_formula_like(raw):
                     counts[f"formula_kept_{name}"] += 1
                 out[name] = raw
-        if not out.get("ref"):
-            out["ref"] = record_id
         return out
 
     @staticmethod
@@ -229,11 +234,13 @@ class RowMapper:
 
     def map_row(self, row: Row, record_id: str) -> MappedRow:
         counts: Counter[str] = Counter()
-        event = self.event(row, record_id, counts)
         persons: list[dict[str, Any]] = []
-        for i, spec in enumerate(self.mapping.persons):
+        for i, spec in enumerate(self.mapping.persons):  # first: a quarantined row leaves no event
             person = self.person(spec, row, counts)
             if person is not None:
                 person["record_id"] = record_id if i == 0 else f"{record_id}#{i}"
                 persons.append(person)
+        event = self.event(row, record_id, counts)
+        if event is not None:
+            self.known_refs.add(event["ref"])
         return MappedRow(record_id, event, persons, counts)
