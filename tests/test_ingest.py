@@ -18,8 +18,9 @@ from typer.testing import CliRunner
 from joindots.audit.tables import AccessLog
 from joindots.cli.main import app
 from joindots.errors import IngestError
+from joindots.ingest import normalise as norm
 from joindots.ingest.load import ingest_file
-from joindots.ingest.mapping import Mapping
+from joindots.ingest.mapping import NAME_FORMATS, Mapping, load_mapping
 from joindots.ingest.readers import open_table
 from joindots.store.schema import Event, LoadBatch, PersonRecord, Quarantine, RecordObject, SourceRow
 
@@ -316,3 +317,25 @@ def test_windows_bytes_after_the_sample_switch_auto_detection_to_cp1252(tmp_path
     table = open_table(path)
     last = [row for chunk in table.chunks for _, row in chunk][-1]
     assert table.encoding == "cp1252" and last["NAME"] == "O'BRIEN, Zoë"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            MAPPING_YAML.replace('format: "SURNAME, Forename"', 'format: "given family"'),
+            "unknown name format",
+        ),
+        (MAPPING_YAML.replace("dob: DOB", "shoe_size: DOB"), "unknown person field"),
+        (MAPPING_YAML.replace("record_id: ID\n", ""), "record_id"),
+        ("source: [unclosed", "not valid YAML"),
+    ],
+)
+def test_bad_mappings_are_refused_clearly(tmp_path, text, message):
+    (tmp_path / "m.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(IngestError, match=message):
+        load_mapping(tmp_path / "m.yaml")
+
+
+def test_mapping_and_normaliser_agree_on_name_formats():
+    assert set(NAME_FORMATS) == set(norm.NAME_FORMATS)

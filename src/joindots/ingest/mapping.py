@@ -11,11 +11,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from joindots.domain.pole import EVENT_FIELDS, PERSON_FIELDS
+from joindots.errors import IngestError
 
-NameFormat = Literal["forename surname", "SURNAME, Forename", "surname forename", "forename"]
+NAME_FORMATS = (
+    "forename surname",
+    "Forename Middle Surname",
+    "SURNAME, Forename",
+    "SURNAME, Forename Middle",
+    "surname forename",
+    "forename",
+)
 
 
 class FieldSpec(BaseModel):
@@ -85,6 +93,9 @@ class PersonSpec(BaseModel):
         for many in ("phones", "vehicles"):
             if many in fields and not isinstance(fields[many], list):
                 fields[many] = [fields[many]]
+        name = fields.get("name")
+        if isinstance(name, FieldSpec) and name.format and name.format not in NAME_FORMATS:
+            raise ValueError(f"unknown name format {name.format!r}; known: {list(NAME_FORMATS)}")
         return fields
 
 
@@ -126,5 +137,13 @@ class Mapping(BaseModel):
 
 def load_mapping(path: str | Path) -> Mapping:
     """Read and validate a mapping file; errors name the file and the offending field."""
-    text = Path(path).read_text(encoding="utf-8")
-    return Mapping.model_validate(yaml.safe_load(text))
+    path = Path(path)
+    try:
+        return Mapping.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise IngestError(f"cannot read the mapping {path}: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise IngestError(f"the mapping {path.name} is not valid YAML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors())
+        raise IngestError(f"the mapping {path.name} is not valid: {problems}") from exc
