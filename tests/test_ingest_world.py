@@ -57,6 +57,11 @@ def test_every_row_loaded_or_quarantined_and_records_match_truth(engine, world):
                 select(func.count()).select_from(SourceRow).where(SourceRow.source == r.source)
             )
             assert rows == r.rows_loaded
+        formulas = session.scalars(select(Event.notes).where(Event.notes.like("=HYPERLINK%"))).all()
+        assert (
+            len(formulas) == sum(r.values.get("formula_kept_notes", 0) for r in reports) > 0
+        )  # kept as text
+        assert sum(r.values.get("dob_impossible", 0) for r in reports) > 0  # the world's 31/02 births
         batches = session.scalar(select(func.count()).select_from(LoadBatch))
         logged = session.scalars(select(AccessLog.action).where(AccessLog.actor == "test")).all()
         assert batches == 7 and logged == ["collection"] * 7
