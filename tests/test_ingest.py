@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import csv
 import datetime as dt
 import re
 from pathlib import Path
@@ -11,6 +12,8 @@ import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -339,3 +342,24 @@ def test_bad_mappings_are_refused_clearly(tmp_path, text, message):
 
 def test_mapping_and_normaliser_agree_on_name_formats():
     assert set(NAME_FORMATS) == set(norm.NAME_FORMATS)
+
+
+cell = st.text(alphabet=st.sampled_from(list("abcXYZ019 ,;|\"'\n-=éë£")), max_size=8)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(st.lists(cell, min_size=3, max_size=3), min_size=1, max_size=6),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]),
+    sep=st.sampled_from([",", ";", "|", "\t"]),
+)
+def test_any_csv_reads_back_as_written(tmp_path, rows, encoding, sep):
+    path = tmp_path / "any.csv"
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle, delimiter=sep)
+        writer.writerow(["A a", "B;b", "C|c"])
+        writer.writerows(rows)
+    table = open_table(path)
+    got = [[row.get(c) for c in table.columns] for chunk in table.chunks for _, row in chunk]
+    expected = [[v.strip() or None for v in r] for r in rows if any(v.strip() for v in r)]
+    assert table.columns == ["A a", "B;b", "C|c"] and got == expected
