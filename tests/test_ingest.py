@@ -363,3 +363,13 @@ def test_any_csv_reads_back_as_written(tmp_path, rows, encoding, sep):
     got = [[row.get(c) for c in table.columns] for chunk in table.chunks for _, row in chunk]
     expected = [[v.strip() or None for v in r] for r in rows if any(v.strip() for v in r)]
     assert table.columns == ["A a", "B;b", "C|c"] and got == expected
+
+
+def test_rows_without_an_id_are_told_apart_by_their_values(engine, tmp_path, mapping):
+    first = ["", "C9", "VIC", "NOID, First", "", "", "", "", "", "", ""]
+    other = ["", "C9", "VIC", "NOID, Other", "", "", "", "", "", "", ""]
+    ingest_file(engine, write_csv(tmp_path / "a.csv", [first]), mapping)
+    again = ingest_file(engine, write_csv(tmp_path / "b.csv", [first]), mapping)
+    later = ingest_file(engine, write_csv(tmp_path / "c.csv", [other]), mapping)  # same row number
+    assert (again.status, again.rows_already_loaded) == ("unchanged", 1)
+    assert later.rows_quarantined == 1 and later.quarantined_by_reason == {"missing_record_id": 1}

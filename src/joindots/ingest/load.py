@@ -21,7 +21,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import JSON, Date, Engine, Table, func, insert, select, text
+from sqlalchemy import JSON, Date, Engine, Table, case, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -186,7 +186,7 @@ class _Batch:
     def _quarantine(
         self, out: list[dict[str, Any]], number: int, row: Row, rid: str | None, q: Quarantined
     ) -> None:
-        key = (rid or f"row:{number}", q.code)
+        key = (rid or _content_key(row), q.code)
         if key in self.state.quarantined_keys:  # the same fault, quarantined by an earlier load
             self.report.rows_already_loaded += 1
             return
@@ -302,6 +302,12 @@ def _required_columns(mapping: Mapping, columns: list[str]) -> tuple[list[str], 
     return missing, optional
 
 
+def _content_key(row: Row) -> str:
+    """What identifies a row that has no record id: its values."""
+    body = json.dumps(row, sort_keys=True, ensure_ascii=False)
+    return "row:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
 def _start(session: Session, mapping: Mapping, path: Path, file_sha: str) -> _State:
     batch = LoadBatch(
         source=mapping.source,
@@ -317,11 +323,14 @@ def _start(session: Session, mapping: Mapping, path: Path, file_sha: str) -> _St
         batch_id=batch.id,
         loaded_ids=set(session.scalars(select(SourceRow.source_record_id).where(SourceRow.source == src))),
         quarantined_keys={
-            (rid or f"row:{n}", code)
-            for rid, n, code in session.execute(
-                select(Quarantine.source_record_id, Quarantine.row_number, Quarantine.reason_code).where(
-                    Quarantine.source == src
-                )
+            (rid or _content_key(original), code)
+            for rid, code, original in session.execute(
+                select(
+                    Quarantine.source_record_id,
+                    Quarantine.reason_code,
+                    # the original values matter only for rows without an id (few)
+                    case((Quarantine.source_record_id.is_(None), Quarantine.original), else_=None),
+                ).where(Quarantine.source == src)
             )
         },
         event_ids=dict(
