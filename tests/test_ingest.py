@@ -22,7 +22,7 @@ from joindots.audit.tables import AccessLog
 from joindots.cli.main import app
 from joindots.errors import IngestError
 from joindots.ingest import normalise as norm
-from joindots.ingest.load import ingest_file
+from joindots.ingest.load import ingest_dir, ingest_file
 from joindots.ingest.mapping import NAME_FORMATS, Mapping, load_mapping
 from joindots.ingest.readers import open_table
 from joindots.store.schema import Event, LoadBatch, PersonRecord, Quarantine, RecordObject, SourceRow
@@ -373,3 +373,24 @@ def test_rows_without_an_id_are_told_apart_by_their_values(engine, tmp_path, map
     later = ingest_file(engine, write_csv(tmp_path / "c.csv", [other]), mapping)  # same row number
     assert (again.status, again.rows_already_loaded) == ("unchanged", 1)
     assert later.rows_quarantined == 1 and later.quarantined_by_reason == {"missing_record_id": 1}
+
+
+def test_overlong_and_ragged_values_are_kept_and_counted(engine, tmp_path, mapping):
+    long_name = "WINTER, " + "J" * 150
+    rows = [["N1", "C1", "VIC", long_name, "", "", "", "", "", "", "", "surplus"], ["N2", "C1", "VIC"]]
+    report = ingest_file(engine, write_csv(tmp_path / "f.csv", rows), mapping)
+    assert report.rows_loaded == 2 and report.values["forename_truncated"] == 1
+    with Session(engine) as session:
+        forename = session.scalar(select(PersonRecord.forename).where(PersonRecord.record_id == "N1"))
+        original = session.scalar(select(SourceRow.original).where(SourceRow.source_record_id == "N1"))
+        short = session.scalar(select(PersonRecord.surname).where(PersonRecord.record_id == "N2"))
+    assert forename == "J" + "j" * 99 and original["NAME"] == long_name and original["__extra__"] == "surplus"
+    assert short is None  # a short row: the missing cells are empty
+
+
+def test_ingest_dir_needs_a_mapping_for_every_file(engine, tmp_path):
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "mappings").mkdir()
+    write_csv(tmp_path / "sources" / "stray.csv", ROWS)
+    with pytest.raises(IngestError, match="no mapping for stray.csv"):
+        ingest_dir(engine, tmp_path)
