@@ -80,7 +80,15 @@ def count(session: Session, table: type) -> int:
 
 @pytest.mark.parametrize(
     ("encoding", "sep"),
-    [("utf-8", ","), ("utf-8-sig", ";"), ("cp1252", ","), ("utf-16", "\t"), ("utf-8", "|")],
+    [
+        ("utf-8", ","),
+        ("utf-8-sig", ";"),
+        ("cp1252", ","),
+        ("utf-16", "\t"),
+        ("utf-8", "|"),
+        ("utf-16-le", ","),
+        ("utf-16-be", ";"),
+    ],  # fmt: skip
 )
 def test_csv_encodings_and_delimiters_are_detected(tmp_path, encoding, sep):
     path = write_csv(tmp_path / "f.csv", ROWS, encoding, sep)

@@ -65,6 +65,9 @@ def detect_encoding(sample: bytes) -> str:
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    head = sample[:4096]
+    if head.count(0) > len(head) // 4:  # UTF-16 without a BOM: every other byte of ASCII is zero
+        return "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
         return "utf-8"
