@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     routing_table: Path | None = Field(
         default=None, description="YAML table routing reports by postcode district; the bundled one if unset."
     )
+    screening_rules: Path | None = Field(
+        default=None, description="YAML file of case-review screening rules; the bundled one if unset."
+    )
 
     @field_validator("session_secret")
     @classmethod

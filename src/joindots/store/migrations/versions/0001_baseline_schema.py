@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 06:13:40.497233
+Create Date: 2026-11-24 10:19:41.074007
 """
 
 from collections.abc import Sequence
@@ -81,6 +81,14 @@ def upgrade() -> None:
     with op.batch_alter_table('load_batch', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_load_batch_source'), ['source'], unique=False)
 
+    op.create_table('screen_run',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ran_at', sa.DateTime(), nullable=False),
+    sa.Column('ran_by', sa.String(length=100), nullable=False),
+    sa.Column('rules_version', sa.String(length=40), nullable=False),
+    sa.Column('stats', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_screen_run'))
+    )
     op.create_table('api_token',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
@@ -172,6 +180,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_quarantine_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_quarantine_reason_code'), ['reason_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_quarantine_source'), ['source'], unique=False)
+
+    op.create_table('review_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=64), nullable=False),
+    sa.Column('case_ref', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('priority', sa.Integer(), nullable=False),
+    sa.Column('rules', sa.JSON(), nullable=False),
+    sa.Column('parts', sa.JSON(), nullable=False),
+    sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('evidence', sa.JSON(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('assigned_to', sa.String(length=100), nullable=True),
+    sa.Column('first_run_id', sa.Integer(), nullable=False),
+    sa.Column('last_run_id', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['first_run_id'], ['screen_run.id'], name=op.f('fk_review_item_first_run_id_screen_run')),
+    sa.ForeignKeyConstraint(['last_run_id'], ['screen_run.id'], name=op.f('fk_review_item_last_run_id_screen_run')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_item')),
+    sa.UniqueConstraint('source', 'case_ref', name=op.f('uq_review_item_source'))
+    )
+    with op.batch_alter_table('review_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_item_active'), ['active'], unique=False)
+        batch_op.create_index(batch_op.f('ix_review_item_priority'), ['priority'], unique=False)
 
     op.create_table('source_row',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -278,6 +311,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_person_record_role'), ['role'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_record_source_row_id'), ['source_row_id'], unique=False)
         batch_op.create_index('ix_person_record_surname', ['surname'], unique=False)
+
+    op.create_table('review_decision',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('decision', sa.String(length=30), nullable=False),
+    sa.Column('rationale', sa.Text(), nullable=False),
+    sa.Column('decided_by', sa.String(length=100), nullable=False),
+    sa.Column('decided_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['review_item.id'], name=op.f('fk_review_decision_item_id_review_item'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_decision'))
+    )
+    with op.batch_alter_table('review_decision', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_decision_item_id'), ['item_id'], unique=False)
 
     op.create_table('group_member',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -407,6 +453,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_group_member_group_id'))
 
     op.drop_table('group_member')
+    with op.batch_alter_table('review_decision', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_decision_item_id'))
+
+    op.drop_table('review_decision')
     with op.batch_alter_table('person_record', schema=None) as batch_op:
         batch_op.drop_index('ix_person_record_surname')
         batch_op.drop_index(batch_op.f('ix_person_record_source_row_id'))
@@ -434,6 +484,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_source_row_batch_id'))
 
     op.drop_table('source_row')
+    with op.batch_alter_table('review_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_item_priority'))
+        batch_op.drop_index(batch_op.f('ix_review_item_active'))
+
+    op.drop_table('review_item')
     with op.batch_alter_table('quarantine', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quarantine_source'))
         batch_op.drop_index(batch_op.f('ix_quarantine_reason_code'))
@@ -456,6 +511,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
 
     op.drop_table('api_token')
+    op.drop_table('screen_run')
     with op.batch_alter_table('load_batch', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_load_batch_source'))
 

@@ -1,0 +1,283 @@
+"""What each rule's `check` tests, and the evaluation of a rule set over the facts.
+
+A check looks at one case and returns a `Hit` (the names its reason fills in, and the evidence:
+event refs, record ids, person ids, group key) or None. Checks never see ethnicity, IC code or
+nationality: the facts do not carry them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from joindots.domain.codes import OFFENCE_CODES, RAPE_CODES
+from joindots.screening.facts import Ev, Facts, Rec, age_on
+from joindots.screening.rules import Rule, RuleSet
+
+SUSPECT_ROLES = ("suspect", "alleged_perpetrator")
+VICTIM_ROLES = ("victim", "subject")
+CaseKey = tuple[str, str]
+
+
+@dataclass
+class Case:
+    key: CaseKey
+    kind: str  # crime | child
+    event: Ev  # the crime, or the child's latest missing episode
+    child: str | None = None
+    episodes: list[Ev] = field(default_factory=list)
+
+
+@dataclass
+class Hit:
+    fields: dict[str, Any]
+    evidence: dict[str, Any]
+
+
+@dataclass
+class Finding:
+    case: Case
+    rules: list[str] = field(default_factory=list)
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def priority(self) -> int:
+        return sum(int(p["weight"]) for p in self.parts)
+
+    def add(self, rule: Rule, hit: Hit) -> None:
+        self.rules.append(rule.id)
+        self.parts.append({"rule": rule.id, "weight": rule.weight})
+        self.reasons.append(" ".join(rule.reason.format(**hit.fields).split()))
+        self.evidence[rule.id] = hit.evidence
+
+
+def _records(recs: list[Rec]) -> list[str]:
+    return [f"{r.source}/{r.record_id}" for r in recs]
+
+
+def _persons(recs: list[Rec]) -> list[str]:
+    return sorted({r.label for r in recs})
+
+
+def _aged_victim(case: Case, rule: Rule) -> tuple[Rec, int] | None:
+    low, high = int(rule.param("min_age", 13)), int(rule.param("max_age", 15))
+    for rec in case.event.role("victim"):
+        age = age_on(rec.dob, case.event.date)
+        if age is not None and low <= age <= high:
+            return rec, age
+    return None
+
+
+def _sexual(ev: Ev) -> bool:
+    return ev.offence_code in OFFENCE_CODES or ev.offence_code_original in OFFENCE_CODES
+
+
+def _closed(case: Case, rule: Rule) -> bool:
+    """Closed with one of the rule's outcomes (and a sexual offence, unless sexual_offences_only: false)."""
+    if rule.param("sexual_offences_only", True) and not _sexual(case.event):
+        return False
+    return (case.event.outcome_code or "") in {str(o) for o in rule.param("outcomes", [])}
+
+
+def rape_reclassified(case: Case, facts: Facts, rule: Rule) -> Hit | None:
+    ev = case.event
+    if ev.offence_code_original not in RAPE_CODES or not ev.offence_code or ev.offence_code in RAPE_CODES:
+        return None
+    found = _aged_victim(case, rule)
+    if found is None:
+        return None
+    rec, age = found
+    fields = {"victim": rec.label, "victim_age": age, "original_code": ev.offence_code_original,
+              "offence_code": ev.offence_code}  # fmt: skip
+    return Hit(fields, {"events": [ev.ref], "records": _records([rec]), "persons": _persons([rec])})
+
+
+def closed_with_outcome(case: Case, facts: Facts, rule: Rule) -> Hit | None:
+    ev = case.event
+    if not _closed(case, rule):
+        return None
+    found = _aged_victim(case, rule)
+    if found is None:
+        return None
+    rec, age = found
+    fields = {"victim": rec.label, "victim_age": age, "offence_code": ev.offence_code,
+              "outcome_code": ev.outcome_code}  # fmt: skip
+    return Hit(fields, {"events": [ev.ref], "records": _records([rec]), "persons": _persons([rec])})
+
+
+def notes_mention(case: Case, facts: Facts, rule: Rule) -> Hit | None:
+    notes = (case.event.notes or "").lower()
+    for phrase in rule.param("phrases", []):
+        if str(phrase).lower() in notes:
+            return Hit({"phrase": phrase}, {"events": [case.event.ref], "notes": case.event.notes})
+    return None
+
+
+def _suspect_links(case: Case, facts: Facts, keep: Callable[[Ev, Rec], bool]) -> Hit | None:
+    """The first suspect who appears as a suspect in other events that `keep` accepts."""
+    mine = {r.person for r in case.event.people}
+    for sus in case.event.role(*SUSPECT_ROLES):
+        others = [
+            ev for ev, role in facts.by_person.get(sus.person, [])
+            if role in SUSPECT_ROLES and ev.id != case.event.id and keep(ev, sus)
+        ]  # fmt: skip
+        victims = [v for ev in others for v in ev.role(*VICTIM_ROLES) if v.person not in mine]
+        if others:
+            refs = sorted({f"{ev.source}/{ev.ref}" for ev in others})
+            return Hit(
+                {"suspect": sus.label, "other_cases": ", ".join(refs[:5]), "other_victims": len(_persons(victims)),
+                 "outcome_code": case.event.outcome_code, "force": case.event.force},
+                {"events": [case.event.ref, *refs], "records": _records([sus, *victims]),
+                 "persons": _persons([sus]), "other_victims": _persons(victims)},
+            )  # fmt: skip
+    return None
+
+
+def suspect_other_victims(case: Case, facts: Facts, rule: Rule) -> Hit | None:
+    if not _closed(case, rule):
+        return None
+    mine = {r.person for r in case.event.people}
+    return _suspect_links(
+        case, facts, lambda ev, sus: any(v.person not in mine for v in ev.role(*VICTIM_ROLES))
+    )
+
+
+def suspect_other_force(case: Case, facts: Facts, rule: Rule) -> Hit | None:
+    force = case.event.force
+    if not _closed(case, rule) or not force:
+        return None
+    return _suspect_links(
+        case, facts, lambda ev, sus: ev.type == "crime" and bool(ev.force) and ev.force != force
+    )
+
+
+def suspect_in_group(case: Case, facts: Facts, rule: Rule) -> Hit | None:
+    if not _closed(case, rule):
+        return None
+    for sus in case.event.role(*SUSPECT_ROLES):
+        keys = facts.groups.get(sus.person)
+        if keys:
+            fields = {"suspect": sus.label, "group_key": keys[0], "outcome_code": case.event.outcome_code}
+            evidence = {"events": [case.event.ref], "records": _records([sus]), "persons": [sus.person],
+                        "group": keys[0]}  # fmt: skip
+            return Hit(fields, evidence)
+    return None
+
+
+def _concerning(ev: Ev, types: set[str]) -> bool:
+    return (ev.location_type or "").strip().lower() in types or bool(ev.role("found_with"))
+
+
+def missing_child(case: Case, facts: Facts, rule: Rule) -> Hit | None:
+    types = {str(t).lower() for t in rule.param("location_types", ["hotel", "address"])}
+    bad = [ev for ev in case.episodes if _concerning(ev, types)]
+    if len(bad) < int(rule.param("min_concerning", 2)):
+        return None
+    if any(role == "victim" and ev.type == "crime" for ev, role in facts.by_person.get(case.child or "", [])):
+        return None
+    recs = [r for ev in case.episodes for r in ev.role("missing_person")]
+    return Hit(
+        {"child": recs[0].label, "episodes": len(case.episodes), "concerning": len(bad)},
+        {"events": [ev.ref for ev in bad], "records": _records(recs), "persons": _persons(recs)},
+    )
+
+
+def found_with_reported_adult(case: Case, facts: Facts, rule: Rule) -> Hit | None:
+    types = set(rule.param("event_types", ["hotel_report", "taxi_licence"]))
+    for adult in (r for ev in case.episodes for r in ev.role("found_with")):
+        reports = sorted(
+            {f"{ev.source}/{ev.ref}" for ev, _ in facts.by_person.get(adult.person, []) if ev.type in types}
+        )
+        if reports:
+            return Hit(
+                {"adult": adult.label, "reports": ", ".join(reports[:5])},
+                {"events": reports, "records": _records([adult]), "persons": _persons([adult])},
+            )
+    return None
+
+
+def suspects_at_least(case: Case, facts: Facts, rule: Rule) -> Hit | None:
+    sus = case.event.role(*SUSPECT_ROLES)
+    n = len({r.person for r in sus})
+    if n < int(rule.param("min_suspects", 2)):
+        return None
+    return Hit(
+        {"suspects": n}, {"events": [case.event.ref], "records": _records(sus), "persons": _persons(sus)}
+    )
+
+
+def rape_offence(case: Case, facts: Facts, rule: Rule) -> Hit | None:
+    ev = case.event
+    code = ev.offence_code if ev.offence_code in RAPE_CODES else ev.offence_code_original
+    if code not in RAPE_CODES:
+        return None
+    return Hit({"code": code}, {"events": [ev.ref]})
+
+
+def not_reviewed(case: Case, facts: Facts, rule: Rule) -> Hit | None:
+    return None if case.key in facts.decided else Hit({}, {})
+
+
+Check = Callable[[Case, Facts, Rule], Hit | None]
+CHECKS: dict[str, tuple[Check, frozenset[str]]] = {
+    "rape_reclassified": (rape_reclassified, frozenset({"crime"})),
+    "closed_with_outcome": (closed_with_outcome, frozenset({"crime"})),
+    "notes_mention": (notes_mention, frozenset({"crime", "child"})),
+    "suspect_other_victims": (suspect_other_victims, frozenset({"crime"})),
+    "suspect_other_force": (suspect_other_force, frozenset({"crime"})),
+    "suspect_in_group": (suspect_in_group, frozenset({"crime"})),
+    "missing_child": (missing_child, frozenset({"child"})),
+    "found_with_reported_adult": (found_with_reported_adult, frozenset({"child"})),
+    "suspects_at_least": (suspects_at_least, frozenset({"crime"})),
+    "rape_offence": (rape_offence, frozenset({"crime"})),
+    "not_reviewed": (not_reviewed, frozenset({"crime", "child"})),
+}
+
+
+def cases(facts: Facts) -> list[Case]:
+    """Every crime is a case; so is every child with missing episodes (keyed by the latest episode)."""
+    found = [Case((ev.source, ev.ref), "crime", ev) for ev in facts.events.values() if ev.type == "crime"]
+    episodes: dict[str, list[Ev]] = {}
+    for ev in facts.events.values():
+        if ev.type == "missing_episode":
+            for rec in ev.role("missing_person"):
+                age = age_on(rec.dob, ev.date)
+                if age is None or age < 18:
+                    episodes.setdefault(rec.person, []).append(ev)
+    for child, evs in episodes.items():
+        evs.sort(key=lambda e: (e.date.isoformat() if e.date else "", e.ref))
+        latest = evs[-1]
+        found.append(Case((latest.source, latest.ref), "child", latest, child, evs))
+    return found
+
+
+def _fire(rule: Rule, case: Case, facts: Facts) -> Hit | None:
+    check, kinds = CHECKS[rule.check]
+    return check(case, facts, rule) if case.kind in kinds else None
+
+
+def evaluate(ruleset: RuleSet, facts: Facts) -> dict[CaseKey, Finding]:
+    """Run every base rule on every case; where one fires, add the modifiers that fire too."""
+    findings: dict[CaseKey, Finding] = {}
+    base = [r for r in ruleset.rules if r.kind == "base"]
+    modifiers = [r for r in ruleset.rules if r.kind == "modifier"]
+    for case in cases(facts):
+        finding = Finding(case)
+        for rule in base:
+            hit = _fire(rule, case, facts)
+            if hit is not None:
+                finding.add(rule, hit)
+        if not finding.rules:
+            continue
+        for rule in modifiers:
+            needed = set(rule.param("only_with", []))
+            if needed and not needed & set(finding.rules):
+                continue
+            hit = _fire(rule, case, facts)
+            if hit is not None:
+                finding.add(rule, hit)
+        findings[case.key] = finding
+    return findings

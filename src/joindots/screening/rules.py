@@ -1,0 +1,118 @@
+"""The screening rules: a versioned YAML file users can read and change, validated with pydantic.
+
+The file says which checks run, with what weight, reason words and parameters; the checks themselves
+(what each `check` name tests) live in `checks.py`. A user file replaces the built-in one through the
+`screening_rules` setting.
+"""
+
+from __future__ import annotations
+
+import string
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from joindots.errors import InvalidInput
+from joindots.settings import get_settings
+
+BUILT_IN = Path(__file__).with_name("rules.yaml")
+
+# check name -> the names its reason template may use
+CHECK_FIELDS: dict[str, frozenset[str]] = {
+    "rape_reclassified": frozenset({"victim", "victim_age", "original_code", "offence_code"}),
+    "closed_with_outcome": frozenset({"victim", "victim_age", "offence_code", "outcome_code"}),
+    "notes_mention": frozenset({"phrase"}),
+    "suspect_other_victims": frozenset({"suspect", "other_victims", "other_cases", "outcome_code"}),
+    "suspect_other_force": frozenset({"suspect", "other_cases", "outcome_code", "force"}),
+    "suspect_in_group": frozenset({"suspect", "group_key", "outcome_code"}),
+    "missing_child": frozenset({"child", "episodes", "concerning"}),
+    "found_with_reported_adult": frozenset({"adult", "reports"}),
+    "suspects_at_least": frozenset({"suspects"}),
+    "rape_offence": frozenset({"code"}),
+    "not_reviewed": frozenset(),
+}
+# Names a rule file must never mention, in a template or a parameter: they are not evidence.
+FORBIDDEN = ("ethnicity", "ic_code", "nationality")
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,59}$")
+    kind: Literal["base", "modifier"]
+    check: str
+    weight: int = Field(ge=0, le=1000)
+    reason: str = Field(min_length=1, max_length=500)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_check_and_fields(self) -> Rule:
+        if self.check not in CHECK_FIELDS:
+            raise ValueError(f"rule {self.id}: unknown check {self.check!r} (known: {sorted(CHECK_FIELDS)})")
+        used = {name for _, name, _, _ in string.Formatter().parse(self.reason) if name}
+        unknown = used - CHECK_FIELDS[self.check]
+        if unknown:
+            raise ValueError(
+                f"rule {self.id}: reason uses {sorted(unknown)}; check {self.check} offers "
+                f"{sorted(CHECK_FIELDS[self.check])}"
+            )
+        text = (self.reason + repr(self.params)).lower()
+        if any(word in text for word in FORBIDDEN):
+            raise ValueError(f"rule {self.id}: ethnicity, IC code and nationality are never evidence")
+        return self
+
+    def param(self, name: str, default: Any) -> Any:
+        return self.params.get(name, default)
+
+
+class RuleSet(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: str = Field(min_length=1, max_length=40)
+    rules: tuple[Rule, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RuleSet:
+        ids = [r.id for r in self.rules]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"rule ids must be unique: {dupes}")
+        for rule in self.rules:
+            missing = set(rule.param("only_with", [])) - set(ids)
+            if missing:
+                raise ValueError(f"rule {rule.id}: only_with names unknown rules {sorted(missing)}")
+        if not any(r.kind == "base" for r in self.rules):
+            raise ValueError("a rule set needs at least one base rule")
+        return self
+
+
+def parse_rules(text: str, origin: str = "<text>") -> RuleSet:
+    """Validate a rule file's text; a clear InvalidInput says what is wrong and where."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"{origin}: not valid YAML: {exc}") from exc
+    if isinstance(data, dict) and data.get("version") is not None:
+        data["version"] = str(data["version"])
+    try:
+        return RuleSet.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(f"{origin}: invalid screening rules: {exc}") from exc
+
+
+@cache
+def _load(path: Path) -> RuleSet:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read screening rules {path}: {exc}") from exc
+    return parse_rules(text, str(path))
+
+
+def load_rules(path: Path | None = None) -> RuleSet:
+    """The rules in `path`, else the file the `screening_rules` setting names, else the built-in ones."""
+    chosen = path or get_settings().screening_rules or BUILT_IN
+    return _load(Path(chosen))
