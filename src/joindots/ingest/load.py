@@ -160,13 +160,11 @@ class _Ids:
 
 @dataclass
 class _State:
-    """What the batch knows while it loads: ids already in the database and running counts."""
+    """What the batch knows while it loads. Record ids and event refs already written are looked up
+    chunk by chunk (memory stays bounded however big the file); quarantined keys are few."""
 
     batch_id: int
-    loaded_ids: set[str]
     quarantined_keys: set[tuple[str, str]]
-    event_ids: dict[str, int]
-    seen_ids: set[str] = field(default_factory=set)
     reasons: Counter[str] = field(default_factory=Counter)
     values: Counter[str] = field(default_factory=Counter)
 
@@ -181,7 +179,6 @@ class _Batch:
         self.state = state
         self.report = report
         self.ids = _Ids(session)
-        self.mapper.known_refs.update(state.event_ids)
 
     def _quarantine(
         self, out: list[dict[str, Any]], number: int, row: Row, rid: str | None, q: Quarantined
@@ -198,16 +195,29 @@ class _Batch:
              "source_record_id": rid, "reason_code": q.code, "reason": q.reason, "original": row}
         )  # fmt: skip
 
-    def _map(self, number: int, row: Row, quarantine: list[dict[str, Any]]) -> MappedRow | None:
-        rid: str | None = None
+    def _lookup(self, column: Any, keys: list[str], *wanted: Any) -> list[Any]:
+        """Rows of (key, *wanted) for the keys this source already has, 1,000 keys per query."""
+        found: list[Any] = []
+        for start in range(0, len(keys), 1000):
+            part = keys[start : start + 1000]
+            stmt = select(column, *wanted).where(column.in_(part))
+            found.extend(self.session.execute(stmt.where(column.table.c.source == self.mapping.source)))
+        return found
+
+    def _record_ids(
+        self, chunk: list[tuple[int, Row]], quarantine: list[dict[str, Any]]
+    ) -> list[tuple[int, Row, str]]:
+        """The chunk's rows with a usable record id; the rest quarantined."""
+        rows: list[tuple[int, Row, str]] = []
+        for number, row in chunk:
+            try:
+                rows.append((number, row, self.mapper.record_id(row)))
+            except Quarantined as q:
+                self._quarantine(quarantine, number, row, None, q)
+        return rows
+
+    def _map(self, number: int, row: Row, rid: str, quarantine: list[dict[str, Any]]) -> MappedRow | None:
         try:
-            rid = self.mapper.record_id(row)
-            if rid in self.state.loaded_ids:
-                self.report.rows_already_loaded += 1
-                return None
-            if rid in self.state.seen_ids:
-                raise Quarantined("duplicate_record_id", f"record id {rid!r} appears earlier in this file")
-            self.state.seen_ids.add(rid)
             return self.mapper.map_row(row, rid)
         except Quarantined as q:
             self._quarantine(quarantine, number, row, rid, q)
@@ -216,10 +226,21 @@ class _Batch:
     def load_chunk(self, chunk: list[tuple[int, Row]]) -> None:
         quarantine: list[dict[str, Any]] = []
         mapped: list[tuple[int, Row, MappedRow]] = []
-        for number, row in chunk:
-            self.report.rows_read += 1
-            result = self._map(number, row, quarantine)
-            if result is not None:
+        self.report.rows_read += len(chunk)
+        self.mapper.known_refs.clear()  # events of earlier chunks are found in the database
+        rows = self._record_ids(chunk, quarantine)
+        written = dict(
+            self._lookup(SOURCE_ROW.c.source_record_id, [rid for _, _, rid in rows], SOURCE_ROW.c.batch_id)
+        )
+        seen: set[str] = set()
+        for number, row, rid in rows:
+            if written.get(rid, self.state.batch_id) != self.state.batch_id:
+                self.report.rows_already_loaded += 1
+            elif rid in written or rid in seen:
+                q = Quarantined("duplicate_record_id", f"record id {rid!r} appears earlier in this file")
+                self._quarantine(quarantine, number, row, rid, q)
+            elif (result := self._map(number, row, rid, quarantine)) is not None:
+                seen.add(rid)
                 mapped.append((number, row, result))
                 self.state.values.update(result.counts)
         if quarantine:
@@ -278,17 +299,20 @@ class _Batch:
         self.report.objects += len(object_rows)
 
     def _write_events(self, mapped: list[MappedRow]) -> dict[str, int]:
+        """Event id per ref for the chunk: events written before are reused, new ones inserted."""
+        refs = list(dict.fromkeys(m.event["ref"] for m in mapped if m.event))
+        event_ids: dict[str, int] = dict(self._lookup(EVENT.c.ref, refs, EVENT.c.id))
         new: dict[str, dict[str, Any]] = {}
         for m in mapped:
-            if m.event and m.event["ref"] not in self.state.event_ids and m.event["ref"] not in new:
+            if m.event and m.event["ref"] not in event_ids and m.event["ref"] not in new:
                 new[m.event["ref"]] = _fit(EVENT, dict(m.event), self.state.values) | {
                     "batch_id": self.state.batch_id, "source": self.mapping.source,
                 }  # fmt: skip
         if new:
             ids = self._insert_returning(EVENT, list(new.values()))
-            self.state.event_ids.update(zip(new, ids, strict=True))
+            event_ids.update(zip(new, ids, strict=True))
             self.report.events += len(new)
-        return self.state.event_ids
+        return event_ids
 
 
 def _required_columns(mapping: Mapping, columns: list[str]) -> tuple[list[str], list[str]]:
@@ -321,7 +345,6 @@ def _start(session: Session, mapping: Mapping, path: Path, file_sha: str) -> _St
     src = mapping.source
     return _State(
         batch_id=batch.id,
-        loaded_ids=set(session.scalars(select(SourceRow.source_record_id).where(SourceRow.source == src))),
         quarantined_keys={
             (rid or _content_key(original), code)
             for rid, code, original in session.execute(
@@ -333,9 +356,6 @@ def _start(session: Session, mapping: Mapping, path: Path, file_sha: str) -> _St
                 ).where(Quarantine.source == src)
             )
         },
-        event_ids=dict(
-            session.execute(select(Event.ref, Event.id).where(Event.source == src)).tuples().all()
-        ),
     )
 
 
