@@ -137,16 +137,23 @@ def test_closed_case_whose_suspect_is_linked_to_other_victims_and_the_other_forc
                 suspects=(("Tom Beta", ADULT, "P8"),))  # fmt: skip
         f.crime("C3", force="north", outcome="1", victims=(("Kim Test", CHILD_16, "P3"),),
                 suspects=(("Tom Beta", ADULT, "P8"),))  # fmt: skip
+        # near misses: another suspect's other cases are a burglary of a child, and an adult's rape
+        f.crime("C6", force="north", outcome="18", victims=(("Lu Test", CHILD_16, "P4"),),
+                suspects=(("Uma Gamma", ADULT, "P7"),))  # fmt: skip
+        f.crime("C7", force="south", offence="28E", outcome="1", victims=(("Mia Test", CHILD_16, "P5"),),
+                suspects=(("Uma Gamma", ADULT, "P7"),))  # fmt: skip
+        f.crime("C8", force="north", offence="19C", outcome="1", victims=(("Ola Adult", ADULT, "P6"),),
+                suspects=(("Uma Gamma", ADULT, "P7"),))  # fmt: skip
 
     build(engine, fill)
     screen(engine, "tester")
     got = items(engine)
-    assert "C2" not in got and "C3" not in got
+    assert "C2" not in got and "C3" not in got and "C6" not in got
     c1 = got["C1"]
     assert c1.rules[:2] == ["closed_suspect_linked_other_victims", "closed_suspect_other_force"]
     ev = c1.evidence["closed_suspect_linked_other_victims"]
     assert ev["persons"] == ["P9"] and ev["other_victims"] == ["P2"] and "police_south/S1" in ev["events"]
-    assert "P9" in c1.reasons[0] and "1 other victim" in c1.reasons[0]
+    assert "P9" in c1.reasons[0] and "1 other child victim" in c1.reasons[0]
     assert "S1" not in got  # charged: not closed without charge
 
 

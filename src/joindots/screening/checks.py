@@ -116,15 +116,34 @@ def notes_mention(case: Case, facts: Facts, rule: Rule) -> Hit | None:
     return None
 
 
-def _suspect_links(case: Case, facts: Facts, keep: Callable[[Ev, Rec], bool]) -> Hit | None:
-    """The first suspect who appears as a suspect in other events that `keep` accepts."""
+def _other_case(ev: Ev, rule: Rule) -> bool:
+    """A case that counts as another link: a sexual offence (unless other_sexual_offences_only is
+    false) or a safeguarding record (a referral naming an alleged perpetrator)."""
+    if ev.type != "crime":
+        return ev.type == "referral"
+    return _sexual(ev) or not rule.param("other_sexual_offences_only", True)
+
+
+def _victims_of(ev: Ev, rule: Rule, exclude: set[str]) -> list[Rec]:
+    """The event's victims not in `exclude`, children only (age unknown counts) unless max_other_victim_age is null."""
+    top = rule.param("max_other_victim_age", 17)
+    out = []
+    for v in ev.role(*VICTIM_ROLES):
+        age = age_on(v.dob, ev.date)
+        if v.person not in exclude and (top is None or age is None or age <= int(top)):
+            out.append(v)
+    return out
+
+
+def _suspect_links(case: Case, facts: Facts, rule: Rule, keep: Callable[[Ev], bool]) -> Hit | None:
+    """The first suspect who is a suspect in other cases that `keep` accepts, with their victims."""
     mine = {r.person for r in case.event.people}
     for sus in case.event.role(*SUSPECT_ROLES):
         others = [
             ev for ev, role in facts.by_person.get(sus.person, [])
-            if role in SUSPECT_ROLES and ev.id != case.event.id and keep(ev, sus)
+            if role in SUSPECT_ROLES and ev.id != case.event.id and _other_case(ev, rule) and keep(ev)
         ]  # fmt: skip
-        victims = [v for ev in others for v in ev.role(*VICTIM_ROLES) if v.person not in mine]
+        victims = [v for ev in others for v in _victims_of(ev, rule, mine)]
         if others:
             refs = sorted({f"{ev.source}/{ev.ref}" for ev in others})
             return Hit(
@@ -140,9 +159,7 @@ def suspect_other_victims(case: Case, facts: Facts, rule: Rule) -> Hit | None:
     if not _closed(case, rule):
         return None
     mine = {r.person for r in case.event.people}
-    return _suspect_links(
-        case, facts, lambda ev, sus: any(v.person not in mine for v in ev.role(*VICTIM_ROLES))
-    )
+    return _suspect_links(case, facts, rule, lambda ev: bool(_victims_of(ev, rule, mine)))
 
 
 def suspect_other_force(case: Case, facts: Facts, rule: Rule) -> Hit | None:
@@ -150,7 +167,7 @@ def suspect_other_force(case: Case, facts: Facts, rule: Rule) -> Hit | None:
     if not _closed(case, rule) or not force:
         return None
     return _suspect_links(
-        case, facts, lambda ev, sus: ev.type == "crime" and bool(ev.force) and ev.force != force
+        case, facts, rule, lambda ev: ev.type == "crime" and bool(ev.force) and ev.force != force
     )
 
 
