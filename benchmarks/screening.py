@@ -15,6 +15,7 @@ import argparse
 import csv
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import typer
@@ -60,6 +61,8 @@ def _report(ranked: list[tuple[str, str]], truth: set[tuple[str, str]], ks: list
     else:
         print(f"recall never reaches 0.95: whole queue recall {hits / max(len(truth), 1):.3f}")
     missed = sorted(truth - set(ranked))
+    by_source = Counter(source for source, _ in missed)
+    print(f"missed by source: {dict(sorted(by_source.items()))}")
     print(f"missed ({len(missed)}): {', '.join(f'{s} {r}' for s, r in missed[:10])}")
 
 
@@ -67,7 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--k", default="10,25,50,100,200")
+    parser.add_argument("--k", default="10,25,50,100,200,400,800")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         world = Path(tmp) / "world"
