@@ -1,0 +1,124 @@
+"""The comparisons and blocking rules of the joindots linkage model, designed for the noise our sources
+carry: nicknames and transliterations, typing slips, forename and surname swapped, day and month
+swapped, a year slip, partial records that share only a phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator, block_on
+from splink.blocking_rule_library import CustomRule
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
+from splink.internals.comparison_creator import ComparisonCreator
+
+
+def _name(part: str, other: str) -> cl.CustomComparison:
+    col = f"{part}_fold"
+    return cl.CustomComparison(
+        output_column_name=part,
+        comparison_levels=[
+            cll.NullLevel(col),
+            cll.ExactMatchLevel(col, term_frequency_adjustments=True).configure(label_for_charts="exact"),
+            cll.ArrayIntersectLevel(f"{part}_keys").configure(label_for_charts="known variant"),
+            cll.ExactMatchLevel(f"{part}_phonetic").configure(label_for_charts="sounds alike"),
+            cll.JaroWinklerLevel(col, 0.92).configure(label_for_charts="Jaro-Winkler >= 0.92"),
+            cll.JaroWinklerLevel(col, 0.80).configure(label_for_charts="Jaro-Winkler >= 0.80"),
+            cll.CustomLevel(f'"{col}_l" = "{other}_fold_r"', "swapped with " + other),
+            cll.ElseLevel(),
+        ],
+        comparison_description=f"{part}: exact, variant, phonetic, similar, swapped",
+    )
+
+
+def _dob() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="dob",
+        comparison_levels=[
+            cll.NullLevel("dob"),
+            cll.ExactMatchLevel("dob").configure(label_for_charts="exact"),
+            cll.CustomLevel('"dob_l" = "dob_swapped_r"', "day and month swapped"),
+            cll.CustomLevel('"dob_month_day_l" = "dob_month_day_r"', "same day, other year"),
+            cll.LevenshteinLevel("dob", 1).configure(label_for_charts="one character off"),
+            cll.ElseLevel(),
+        ],
+        comparison_description="dob: exact, swapped, year slip, typo",
+    )
+
+
+def _postcode() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="postcode",
+        comparison_levels=[
+            cll.NullLevel("postcode"),
+            cll.ExactMatchLevel("postcode").configure(label_for_charts="full"),
+            cll.ExactMatchLevel("postcode_sector").configure(label_for_charts="sector"),
+            cll.ExactMatchLevel("postcode_district").configure(label_for_charts="district"),
+            cll.ElseLevel(),
+        ],
+        comparison_description="postcode: full, sector, district",
+    )
+
+
+def _overlap(col: str) -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name=col,
+        comparison_levels=[
+            cll.NullLevel(col),
+            cll.ArrayIntersectLevel(col).configure(label_for_charts="shared"),
+            cll.ElseLevel(),
+        ],
+        comparison_description=f"{col}: any in common",
+    )
+
+
+def _exact(col: str) -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name=col,
+        comparison_levels=[cll.NullLevel(col), cll.ExactMatchLevel(col), cll.ElseLevel()],
+        comparison_description=f"{col}: exact",
+    )
+
+
+def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
+    return [
+        _name("forename", "surname"),
+        _name("surname", "forename"),
+        _dob(),
+        _postcode(),
+        _overlap("phones"),
+        _overlap("vehicles"),
+        _exact("email"),
+        _exact("sex"),
+    ]
+
+
+def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
+    """Candidate pairs: each rule catches what the others miss (swaps, slips, partial records)."""
+    return [
+        block_on("dob"),
+        block_on("surname_phonetic", "dob_year"),
+        block_on("forename_phonetic", "surname_phonetic"),
+        block_on("surname_fold", "postcode_district"),
+        CustomRule("l.forename_fold = r.surname_fold and l.surname_fold = r.forename_fold"),
+        block_on("phones", arrays_to_explode=["phones"]),
+        block_on("vehicles", arrays_to_explode=["vehicles"]),
+        block_on("email"),
+    ]
+
+
+def training_blocking_rules() -> list[BlockingRuleCreator]:
+    """EM sessions: each leaves some comparisons free to be estimated."""
+    return [block_on("dob"), block_on("forename_phonetic", "surname_phonetic"), block_on("postcode")]
+
+
+def settings_creator() -> SettingsCreator:
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=comparisons(),
+        blocking_rules_to_generate_predictions=prediction_blocking_rules(),
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=False,
+    )

@@ -1,0 +1,106 @@
+"""Linkage quality against the synthetic world's truth: pairwise precision/recall/F1 and B-cubed,
+overall and by source. Pairs are first closed into clusters, as the identity step does."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def _find(parent: dict[int, int], x: int) -> int:
+    while parent.setdefault(x, x) != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+def clusters_from_pairs(pairs: pd.DataFrame, ids: list[int]) -> dict[int, int]:
+    """record -> cluster (the smallest record id in it): connected components of the pairs."""
+    parent: dict[int, int] = {i: i for i in ids}
+    for left, right in zip(pairs["record_l"], pairs["record_r"], strict=True):
+        a, b = _find(parent, int(left)), _find(parent, int(right))
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    return {i: _find(parent, i) for i in ids}
+
+
+def _same_pairs(labels: dict[int, Any]) -> set[tuple[int, int]]:
+    groups: dict[Any, list[int]] = defaultdict(list)
+    for record, label in labels.items():
+        groups[label].append(record)
+    return {(a, b) for members in groups.values() for a in members for b in members if a < b}
+
+
+def _ratio(num: int | float, den: int | float) -> float:
+    return num / den if den else 1.0
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def _pairwise(found: set[tuple[int, int]], true: set[tuple[int, int]]) -> dict[str, float]:
+    hit = len(found & true)
+    p, r = _ratio(hit, len(found)), _ratio(hit, len(true))
+    return {"precision": p, "recall": r, "f1": _f1(p, r), "pairs_found": len(found), "pairs_true": len(true)}
+
+
+def _bcubed(predicted: dict[int, Any], truth: dict[int, Any], records: list[int]) -> dict[str, float]:
+    pred_members: dict[Any, set[int]] = defaultdict(set)
+    true_members: dict[Any, set[int]] = defaultdict(set)
+    for rec in predicted:
+        pred_members[predicted[rec]].add(rec)
+        true_members[truth[rec]].add(rec)
+    ps, rs = [], []
+    for rec in records:
+        mine, real = pred_members[predicted[rec]], true_members[truth[rec]]
+        both = len(mine & real)
+        ps.append(both / len(mine))
+        rs.append(both / len(real))
+    p, r = _ratio(sum(ps), len(ps)), _ratio(sum(rs), len(rs))
+    return {"precision": p, "recall": r, "f1": _f1(p, r)}
+
+
+def truth_labels(records: pd.DataFrame, truth_records_csv: str | Path) -> dict[int, str]:
+    """unique_id -> true person, joining the frame's (source, record_id) to the truth CSV."""
+    truth = pd.read_csv(truth_records_csv, dtype=str)
+    key = dict(zip(zip(truth["source"], truth["record_id"], strict=True), truth["person_id"], strict=True))
+    labels: dict[int, str] = {}
+    for uid, source, record_id in zip(
+        records["unique_id"], records["source"], records["record_id"], strict=True
+    ):
+        labels[int(uid)] = key.get((source, record_id), f"unknown:{source}:{record_id}")
+    return labels
+
+
+def _predicted(pairs_or_clusters: pd.DataFrame, ids: list[int]) -> dict[int, Any]:
+    if "record_l" in pairs_or_clusters.columns:
+        return clusters_from_pairs(pairs_or_clusters, ids)
+    label_col = "person_id" if "person_id" in pairs_or_clusters.columns else "cluster_id"
+    given = dict(zip(pairs_or_clusters["unique_id"].astype(int), pairs_or_clusters[label_col], strict=True))
+    return {i: given.get(i, f"alone:{i}") for i in ids}
+
+
+def evaluate(pairs_or_clusters: pd.DataFrame, truth_records_csv: str | Path, records: pd.DataFrame) -> dict:
+    """Scores of pairs (record_l, record_r) or clusters (unique_id, person_id|cluster_id).
+
+    `records` maps unique_id to (source, record_id), e.g. the linkage frame.
+    """
+    ids = [int(i) for i in records["unique_id"]]
+    truth = truth_labels(records, truth_records_csv)
+    predicted = _predicted(pairs_or_clusters, ids)
+    found, true = _same_pairs(predicted), _same_pairs(truth)
+    result: dict[str, Any] = {"records": len(ids), "pairwise": _pairwise(found, true)}
+    result["bcubed"] = _bcubed(predicted, truth, ids)
+    source_of = dict(zip(records["unique_id"].astype(int), records["source"], strict=True))
+    result["by_source"] = {}
+    for source in sorted(set(source_of.values())):
+        mine = [i for i in ids if source_of[i] == source]
+        touches = set(mine)
+        f = {p for p in found if p[0] in touches or p[1] in touches}
+        t = {p for p in true if p[0] in touches or p[1] in touches}
+        result["by_source"][source] = {"pairwise": _pairwise(f, t), "bcubed": _bcubed(predicted, truth, mine)}
+    return result

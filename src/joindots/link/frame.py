@@ -1,0 +1,128 @@
+"""The linkage frame: one row per person record with the fields the model compares.
+
+Only identity fields are read. Ethnicity, IC code and nationality are never selected here, so they
+cannot reach blocking, comparisons or training (tests/test_link_ethics.py proves it).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from joindots.link.names import fold, name_keys, phonetic
+from joindots.store.schema import PersonRecord, RecordObject
+
+# The only PersonRecord columns linkage may read. Never add ethnicity, ic_code or nationality.
+IDENTITY_COLUMNS = (
+    "id",
+    "source",
+    "record_id",
+    "forename",
+    "middle_names",
+    "surname",
+    "dob",
+    "dob_ambiguous",
+    "sex",
+    "postcode",
+    "email",
+)
+FORBIDDEN_COLUMNS = frozenset({"ethnicity", "ic_code", "nationality"})
+
+
+def _objects(engine: Engine, record_ids: list[int] | None) -> dict[tuple[int, str], list[str]]:
+    query = select(RecordObject.person_record_id, RecordObject.kind, RecordObject.value)
+    if record_ids is not None:
+        query = query.where(RecordObject.person_record_id.in_(record_ids))
+    found: dict[tuple[int, str], list[str]] = defaultdict(list)
+    with engine.connect() as conn:
+        for rid, kind, value in conn.execute(query.order_by(RecordObject.id)):
+            found[(rid, kind)].append(value)
+    return found
+
+
+def _raw_records(engine: Engine, record_ids: list[int] | None) -> pd.DataFrame:
+    columns = [getattr(PersonRecord, name) for name in IDENTITY_COLUMNS]
+    query = select(*columns).order_by(PersonRecord.id)
+    if record_ids is not None:
+        query = query.where(PersonRecord.id.in_(record_ids))
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return pd.DataFrame(rows, columns=list(IDENTITY_COLUMNS))
+
+
+def load_person_frame(engine: Engine, record_ids: list[int] | None = None) -> pd.DataFrame:
+    """One row per PersonRecord (or only those in `record_ids`), with the derived matching columns."""
+    raw = _raw_records(engine, record_ids)
+    objects = _objects(engine, record_ids)
+    raw["phones"] = [objects.get((int(i), "phone"), []) for i in raw["id"]]
+    raw["vehicles"] = [objects.get((int(i), "vehicle"), []) for i in raw["id"]]
+    emails = [objects.get((int(i), "email"), []) for i in raw["id"]]
+    raw["email"] = [e if e else (m[0] if m else None) for e, m in zip(raw["email"], emails, strict=True)]
+    return build_frame(raw.rename(columns={"id": "unique_id"}))
+
+
+def _blank_to_none(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _iso(value: Any) -> str | None:
+    value = _blank_to_none(value)
+    if value is None:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)[:10]
+
+
+def _swap_day_month(iso: str | None) -> str | None:
+    if iso is None or len(iso) != 10:
+        return None
+    return f"{iso[:4]}-{iso[8:10]}-{iso[5:7]}"
+
+
+def _postcode_parts(postcode: str | None) -> tuple[str | None, str | None]:
+    if postcode is None or " " not in postcode:
+        return (postcode, None) if postcode else (None, None)
+    outward, inward = postcode.split(" ", 1)
+    return outward, f"{outward} {inward[:1]}"
+
+
+def _list(value: Any) -> list[str]:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return []
+    if isinstance(value, str):
+        return [value] if value else []
+    return [str(v) for v in value if v]
+
+
+def build_frame(raw: pd.DataFrame) -> pd.DataFrame:
+    """Add the derived matching columns to a frame of identity fields (one row per record)."""
+    out = pd.DataFrame({"unique_id": raw["unique_id"].astype("int64")})
+    for col in ("source", "record_id", "forename", "middle_names", "surname", "sex", "postcode", "email"):
+        out[col] = [_blank_to_none(v) for v in raw[col]] if col in raw else None
+    out["dob"] = [_iso(v) for v in raw["dob"]] if "dob" in raw else None
+    out["dob_ambiguous"] = (
+        raw["dob_ambiguous"].fillna(False).astype(bool) if "dob_ambiguous" in raw else False
+    )
+    out["dob_swapped"] = [_swap_day_month(d) for d in out["dob"]]
+    out["dob_month_day"] = [d[5:] if d else None for d in out["dob"]]
+    out["dob_year"] = [d[:4] if d else None for d in out["dob"]]
+    parts = [_postcode_parts(p) for p in out["postcode"]]
+    out["postcode_district"] = [p[0] for p in parts]
+    out["postcode_sector"] = [p[1] for p in parts]
+    for part in ("forename", "surname"):
+        out[f"{part}_fold"] = [fold(v) for v in out[part]]
+        out[f"{part}_keys"] = [name_keys(v) for v in out[f"{part}_fold"]]
+        out[f"{part}_phonetic"] = [phonetic(v) for v in out[f"{part}_fold"]]
+    out["phones"] = [_list(v) for v in raw["phones"]] if "phones" in raw else [[] for _ in range(len(out))]
+    out["vehicles"] = (
+        [_list(v) for v in raw["vehicles"]] if "vehicles" in raw else [[] for _ in range(len(out))]
+    )
+    out["phones"] = [v or None for v in out["phones"]]
+    out["vehicles"] = [v or None for v in out["vehicles"]]
+    return out

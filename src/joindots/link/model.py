@@ -1,0 +1,102 @@
+"""Train the Splink model and score record pairs with it, on DuckDB (default) or Spark.
+
+The model is a Splink settings JSON with trained parameters: saved with every link run, so any
+score can be recomputed and explained later.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any, Literal
+
+import duckdb
+import pandas as pd
+from splink import DuckDBAPI, Linker, block_on
+from splink.internals.database_api import DatabaseAPISubClass
+
+from joindots.link.comparisons import settings_creator, training_blocking_rules
+from joindots.link.explain import explanations
+
+Backend = Literal["duckdb", "spark"]
+EM_MAX_PAIRS = 2_000_000  # EM pairs per session: 1M records train in minutes, not hours
+U_MAX_PAIRS = 5_000_000
+PRIOR_RECALL = 0.7  # share of true matches the deterministic rule below is believed to find
+PRIOR_RULE = block_on("forename_fold", "surname_fold", "dob")
+SEED = 42
+
+
+def duckdb_api() -> DuckDBAPI:
+    """DuckDB in memory that never downloads anything."""
+    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False})
+    return DuckDBAPI(connection=con)
+
+
+def db_api_for(backend: Backend) -> DatabaseAPISubClass:
+    if backend == "spark":
+        from joindots.link.spark import spark_api
+
+        return spark_api()
+    return duckdb_api()
+
+
+def linker_for(frame: pd.DataFrame, model: dict[str, Any] | Any, backend: Backend = "duckdb") -> Linker:
+    """A Splink linker over `frame` with a model (trained JSON dict or settings creator)."""
+    db_api = db_api_for(backend)
+    table = db_api.register(_for_backend(frame, backend), dataset_display_name="person_records")
+    return Linker(table, model, log_level=logging.WARNING)
+
+
+def _for_backend(frame: pd.DataFrame, backend: Backend) -> Any:
+    if backend == "spark":
+        from joindots.link.spark import to_spark
+
+        return to_spark(frame)
+    return frame
+
+
+def train_model(frame: pd.DataFrame, em_max_pairs: float = EM_MAX_PAIRS) -> dict[str, Any]:
+    """Prior from a strict rule, u by random sampling, m by EM over several blocking rules."""
+    linker = linker_for(frame, settings_creator())
+    training = linker.training
+    training.estimate_probability_two_random_records_match([PRIOR_RULE], recall=PRIOR_RECALL)
+    training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=SEED)
+    for rule in training_blocking_rules():
+        training.estimate_parameters_using_expectation_maximisation(
+            rule, max_pairs=em_max_pairs, record_sample_proportion=1.0
+        )
+    return linker.misc.save_model_to_json()
+
+
+def score_pairs(
+    frame: pd.DataFrame, model: dict[str, Any], threshold: float, backend: Backend = "duckdb"
+) -> pd.DataFrame:
+    """Every blocked pair scoring at least `threshold`, with its explanation (field -> level, weight)."""
+    linker = linker_for(frame, scoring_model(model), backend)
+    predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+    return pairs_frame(predictions.as_pandas_dataframe(), model)
+
+
+def scoring_model(model: dict[str, Any]) -> dict[str, Any]:
+    """The model with Splink's per-field columns kept (gamma level and weight), for explanations."""
+    return {**model, "retain_matching_columns": True, "retain_intermediate_calculation_columns": True}
+
+
+def pairs_frame(predictions: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
+    """Splink's prediction rows -> record_l < record_r, probability, weight, explanation."""
+    left = predictions["unique_id_l"].astype("int64")
+    right = predictions["unique_id_r"].astype("int64")
+    out = pd.DataFrame(
+        {
+            "record_l": left.where(left < right, right).to_numpy(),
+            "record_r": right.where(left < right, left).to_numpy(),
+            "match_probability": predictions["match_probability"].astype(float).to_numpy(),
+            "match_weight": predictions["match_weight"].astype(float).to_numpy(),
+        }
+    )
+    out["explanation"] = explanations(predictions, model)
+    return out.sort_values(["record_l", "record_r"], ignore_index=True)
+
+
+def probability(weight: float) -> float:
+    return 1.0 - 1.0 / (1.0 + math.pow(2.0, weight))
