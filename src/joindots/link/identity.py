@@ -1,0 +1,129 @@
+"""Stable person IDs. A new run's clusters inherit the ID of the earlier person they overlap most (by
+records); one earlier ID goes to at most one cluster; the rest get new IDs and persons no cluster
+keeps are retired. Every change is written as lineage."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from joindots.link import lineage
+from joindots.store.link_tables import LinkRun, Person, RecordPerson
+
+
+def format_id(number: int) -> str:
+    return f"P{number:06d}"
+
+
+def next_number(session: Session) -> int:
+    """The number after the largest person ID ever given (retired ones included)."""
+    ids = session.scalars(select(Person.id)).all()
+    return max((int(i[1:]) for i in ids if i[1:].isdigit()), default=0) + 1
+
+
+def current_persons(session: Session) -> dict[int, str]:
+    """record id -> person id, as things stand."""
+    return dict(session.execute(select(RecordPerson.person_record_id, RecordPerson.person_id)).tuples().all())
+
+
+def _members(clusters: Mapping[int, int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = defaultdict(list)
+    for record, cluster in clusters.items():
+        out[cluster].append(record)
+    return out
+
+
+def _inherit(members: dict[int, list[int]], before: dict[int, str]) -> dict[int, str]:
+    """Cluster -> earlier person ID it inherits: greedy over (overlap desc, person ID, cluster)."""
+    candidates = []
+    for cluster, records in members.items():
+        for person, overlap in Counter(before[r] for r in records if r in before).items():
+            candidates.append((-overlap, person, cluster))
+    candidates.sort()
+    given: dict[int, str] = {}
+    taken: set[str] = set()
+    for _, person, cluster in candidates:
+        if cluster not in given and person not in taken:
+            given[cluster] = person
+            taken.add(person)
+    return given
+
+
+def assign_ids(session: Session, clusters: Mapping[int, int], run: LinkRun) -> dict[int, str]:
+    """Give every cluster a person ID, write lineage, retire persons no cluster keeps.
+
+    Returns cluster -> person ID. RecordPerson rows are left to the caller (they carry probabilities)."""
+    before = current_persons(session)
+    members = _members(clusters)
+    given = _inherit(members, before)
+    number = next_number(session)
+    cause = f"run {run.id}"
+    for cluster in sorted(members):
+        if cluster not in given:
+            given[cluster] = format_id(number)
+            number += 1
+            session.add(Person(id=given[cluster], created_run_id=run.id))
+    session.flush()
+    for pid in set(given.values()):
+        person = session.get(Person, pid)
+        if person is not None and person.status != "active":
+            person.status, person.retired_run_id = "active", None
+    kept = set(given.values())
+    _changes(session, members, given, before, kept, run)
+    _retire(session, set(before.values()) - kept, before, clusters, given, cause, run.id)
+    return given
+
+
+def _changes(
+    session: Session,
+    members: dict[int, list[int]],
+    given: dict[int, str],
+    before: dict[int, str],
+    kept: set[str],
+    run: LinkRun,
+) -> None:
+    cause = f"run {run.id}"
+    for cluster in sorted(members):
+        pid = given[cluster]
+        by_origin: dict[str | None, list[int]] = defaultdict(list)
+        for r in members[cluster]:
+            by_origin[before.get(r)].append(r)
+        inherited = pid in set(before.values())
+        for origin, records in sorted(by_origin.items(), key=lambda kv: kv[0] or ""):
+            if origin == pid:
+                continue
+            if origin is None:
+                action = "added" if inherited else "created"
+            elif not inherited:
+                action = "split"
+            else:
+                action = "merged" if origin not in kept else "moved"
+            lineage.write(
+                session, action, pid, records, cause, run_id=run.id, others=[origin] if origin else []
+            )
+
+
+def _retire(
+    session: Session,
+    gone: Iterable[str],
+    before: dict[int, str],
+    clusters: Mapping[int, int],
+    given: dict[int, str],
+    cause: str,
+    run_id: int | None,
+) -> None:
+    for pid in sorted(gone):
+        person = session.get(Person, pid)
+        if person is None:
+            continue
+        person.status, person.retired_run_id = "retired", run_id
+        records = [r for r, p in before.items() if p == pid]
+        heirs = {given[clusters[r]] for r in records if r in clusters}
+        lineage.write(session, "retired", pid, records, cause, run_id=run_id, others=heirs)
+
+
+def count_persons(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Person).where(Person.status == "active")) or 0

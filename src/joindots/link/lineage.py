@@ -1,0 +1,48 @@
+"""Lineage: every change to a person (created, added, merged, moved, split, retired, undone), written with
+the run or decision that caused it and the records it concerned."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from joindots.store.link_tables import Lineage
+
+ACTIONS = ("created", "added", "merged", "moved", "split", "retired", "undone")
+
+
+def write(
+    session: Session,
+    action: str,
+    person_id: str,
+    records: Iterable[int],
+    caused_by: str,
+    *,
+    run_id: int | None = None,
+    others: Iterable[str] = (),
+) -> Lineage:
+    """Add one lineage row. `others` are the persons the records came from (or went to, for 'retired')."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown lineage action {action!r}")
+    row = Lineage(
+        run_id=run_id,
+        action=action,
+        person_id=person_id,
+        other_person_ids=sorted(set(others)),
+        record_ids=sorted(records),
+        caused_by=caused_by,
+    )
+    session.add(row)
+    return row
+
+
+def history(session: Session, person_id: str) -> list[Lineage]:
+    """Every lineage row that names the person, as the subject or as the other side, oldest first."""
+    rows = session.scalars(
+        select(Lineage)
+        .where(or_(Lineage.person_id == person_id, Lineage.other_person_ids.is_not(None)))
+        .order_by(Lineage.id)
+    ).all()
+    return [r for r in rows if r.person_id == person_id or person_id in (r.other_person_ids or [])]

@@ -1,0 +1,238 @@
+"""A full linkage run: load the records, score pairs with the saved (or a newly trained) model, keep the
+pairs down to the loose threshold, cluster at the strict threshold honouring analysts' decisions, give
+clusters stable person IDs and assign every record. All in one transaction: a run that fails leaves the
+last good state as it was, and is marked failed in a transaction of its own."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import pandas as pd
+from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.orm import Session
+
+from joindots.audit import Action, record_access
+from joindots.link.cluster import cluster_records
+from joindots.link.identity import assign_ids
+from joindots.settings import get_settings
+from joindots.store.base import utcnow
+from joindots.store.db import session_scope
+from joindots.store.link_tables import Lineage, LinkRun, MatchDecision, MatchPair, RecordPerson
+from joindots.store.schema import PersonRecord
+
+Progress = Callable[[str], None]
+STEPS = ("load records", "train model", "score pairs", "store pairs", "cluster", "assign IDs")
+
+
+class Scorer(Protocol):
+    """What a run needs from a linkage model: a frame of records, training, and scoring."""
+
+    def frame(self, engine: Engine) -> pd.DataFrame: ...
+
+    def train(self, frame: pd.DataFrame) -> dict[str, Any]: ...
+
+    def score(
+        self, frame: pd.DataFrame, model: dict[str, Any], threshold: float, backend: str
+    ) -> pd.DataFrame:
+        """Pairs at or above `threshold`: record_l, record_r, match_probability, match_weight, explanation."""
+        ...
+
+
+class SplinkScorer:
+    """The Splink model from joindots.link.model (imported when first used: Splink is heavy)."""
+
+    def frame(self, engine: Engine) -> pd.DataFrame:
+        from joindots.link.frame import load_person_frame
+
+        return load_person_frame(engine)
+
+    def train(self, frame: pd.DataFrame) -> dict[str, Any]:
+        from joindots.link.model import train_model
+
+        return train_model(frame)
+
+    def score(
+        self, frame: pd.DataFrame, model: dict[str, Any], threshold: float, backend: str
+    ) -> pd.DataFrame:
+        from joindots.link.model import score_pairs
+
+        return score_pairs(frame, model, threshold, backend)  # type: ignore[arg-type]
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    records: int
+    persons: int
+    pairs: int
+    strong_pairs: int
+    trained: bool
+    seconds: float
+    changes: dict[str, int]  # lineage actions in this run: created, added, merged, moved, split, retired
+
+
+def latest_done_run(session: Session) -> LinkRun | None:
+    query = select(LinkRun).where(LinkRun.status == "done").order_by(LinkRun.id.desc()).limit(1)
+    return session.scalars(query).first()
+
+
+def decisions_in_force(session: Session) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(must-link, cannot-link) record pairs from analysts' decisions not withdrawn."""
+    rows = session.execute(
+        select(MatchDecision.record_l, MatchDecision.record_r, MatchDecision.decision).where(
+            MatchDecision.withdrawn_at.is_(None)
+        )
+    ).all()
+    must = [(a, b) for a, b, d in rows if d == "same"]
+    cannot = [(a, b) for a, b, d in rows if d == "different"]
+    return must, cannot
+
+
+def run_linkage(
+    engine: Engine,
+    *,
+    retrain: bool = False,
+    backend: str | None = None,
+    actor: str = "cli",
+    progress: Progress | None = None,
+    scorer: Scorer | None = None,
+) -> RunSummary:
+    """Run linkage over every record; see the module docstring."""
+    settings = get_settings()
+    with session_scope(engine) as session:
+        run = LinkRun(
+            status="running",
+            backend=backend or settings.link_backend,
+            threshold=settings.match_threshold,
+            loose_threshold=settings.loose_match_threshold,
+            model={},
+            stats={},
+            started_by=actor,
+        )
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    try:
+        with session_scope(engine) as session:
+            return _Run(session, engine, run_id, scorer or SplinkScorer(), progress or _quiet).go(
+                retrain, actor
+            )
+    except BaseException as exc:
+        with session_scope(engine) as session:
+            failed = session.get_one(LinkRun, run_id)
+            failed.status, failed.finished_at = "failed", utcnow()
+            failed.stats = {"error": f"{type(exc).__name__}: {exc}"[:1000]}
+        raise
+
+
+def _quiet(step: str) -> None:
+    return None
+
+
+class _Run:
+    def __init__(self, session: Session, engine: Engine, run_id: int, scorer: Scorer, progress: Progress):
+        self.s, self.engine, self.scorer, self.progress = session, engine, scorer, progress
+        self.run = session.get_one(LinkRun, run_id)
+        self.started = time.perf_counter()
+
+    def go(self, retrain: bool, actor: str) -> RunSummary:
+        self.progress("load records")
+        frame = self.scorer.frame(self.engine)
+        previous = latest_done_run(self.s)
+        model = previous.model if previous is not None and previous.model and not retrain else None
+        self.progress("train model")
+        trained = model is None
+        self.run.model = model = self.scorer.train(frame) if model is None else model
+        self.progress("score pairs")
+        pairs = self.scorer.score(frame, model, self.run.loose_threshold, self.run.backend)
+        self.progress("store pairs")
+        self._store_pairs(pairs)
+        self.progress("cluster")
+        records = list(self.s.scalars(select(PersonRecord.id)))
+        edges = list(
+            zip(
+                pairs["record_l"].tolist(),
+                pairs["record_r"].tolist(),
+                pairs["match_probability"].tolist(),
+                strict=True,
+            )
+        )
+        must, cannot = decisions_in_force(self.s)
+        clusters = cluster_records(records, edges, self.run.threshold, must, cannot)
+        self.progress("assign IDs")
+        given = assign_ids(self.s, clusters, self.run)
+        self._assign_records(clusters, given, edges, must)
+        return self._finish(records, pairs, trained, len(set(given.values())), actor)
+
+    def _store_pairs(self, pairs: pd.DataFrame) -> None:
+        rows = [
+            {
+                "run_id": self.run.id,
+                "record_l": int(row.record_l),
+                "record_r": int(row.record_r),
+                "match_probability": float(row.match_probability),
+                "match_weight": float(row.match_weight),
+                "explanation": json.loads(json.dumps(row.explanation or {}, default=float)),
+            }
+            for row in pairs.itertuples(index=False)
+        ]
+        for start in range(0, len(rows), 5000):
+            self.s.execute(insert(MatchPair), rows[start : start + 5000])
+
+    def _assign_records(
+        self,
+        clusters: dict[int, int],
+        given: dict[int, str],
+        edges: list[tuple[int, int, float]],
+        must: list[tuple[int, int]],
+    ) -> None:
+        strongest: dict[int, float] = {}
+        for a, b, p in edges:
+            if clusters.get(a) == clusters.get(b):
+                strongest[a] = max(p, strongest.get(a, 0.0))
+                strongest[b] = max(p, strongest.get(b, 0.0))
+        decided = {r for pair in must for r in pair if clusters[pair[0]] == clusters[pair[1]]}
+        self.s.execute(delete(RecordPerson))
+        rows = [
+            {
+                "person_record_id": record,
+                "person_id": given[cluster],
+                "run_id": self.run.id,
+                "match_probability": strongest.get(record, 1.0),
+                "assigned_by": "decision" if record in decided and record not in strongest else "run",
+            }
+            for record, cluster in clusters.items()
+        ]
+        for start in range(0, len(rows), 5000):
+            self.s.execute(insert(RecordPerson), rows[start : start + 5000])
+
+    def _finish(
+        self, records: list[int], pairs: pd.DataFrame, trained: bool, persons: int, actor: str
+    ) -> RunSummary:
+        actions = self.s.scalars(select(Lineage.action).where(Lineage.run_id == self.run.id)).all()
+        summary = RunSummary(
+            run_id=self.run.id,
+            records=len(records),
+            persons=persons,
+            pairs=len(pairs),
+            strong_pairs=int((pairs["match_probability"] >= self.run.threshold).sum()),
+            trained=trained,
+            seconds=round(time.perf_counter() - self.started, 3),
+            changes=dict(Counter(actions)),
+        )
+        self.run.stats = asdict(summary)
+        self.run.status, self.run.finished_at = "done", utcnow()
+        record_access(
+            self.s,
+            actor=actor,
+            action=Action.COMBINATION,
+            subject=f"link run {self.run.id}",
+            justification="record linkage run",
+            details={"records": summary.records, "persons": persons, "pairs": summary.pairs},
+        )
+        return summary

@@ -1,0 +1,95 @@
+"""A linkage run, as an analyst meets it: people get IDs, the IDs last when new data arrives, the model
+is trained once and reused, and a run that fails leaves yesterday's answer untouched."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from joindots.audit.tables import AccessLog
+from joindots.link.run import run_linkage
+from joindots.store.db import session_scope
+from joindots.store.link_tables import Lineage, LinkRun, MatchPair, RecordPerson
+from link_factory import RuleScorer, add_records
+
+POLICE = [
+    ("N1", "Ayla Brennick", "1990-02-03"),
+    ("N2", "Corin Dallow", "1985-07-21"),
+    ("N3", "Ayla Brennick", "1990-02-03"),  # the same woman recorded twice
+    ("N4", "Tobin Dallow", "1985-07-21"),  # shares surname and birth date with N2: a loose pair only
+]
+HEALTH = [
+    ("H1", "Corin Dallow", "1985-07-21"),
+    ("H2", "Esme Fairhurst", "2008-11-30"),
+]
+
+
+def _persons(engine) -> dict[int, str]:
+    with session_scope(engine) as s:
+        return dict(s.execute(select(RecordPerson.person_record_id, RecordPerson.person_id)).tuples().all())
+
+
+def test_first_run_gives_each_person_an_id_and_keeps_loose_pairs(engine) -> None:
+    n1, n2, n3, n4 = add_records(engine, "police_north", POLICE)
+    summary = run_linkage(engine, scorer=RuleScorer())
+    persons = _persons(engine)
+    assert persons[n1] == persons[n3]
+    assert len({persons[n1], persons[n2], persons[n4]}) == 3
+    assert (summary.records, summary.persons, summary.pairs, summary.strong_pairs) == (4, 3, 2, 1)
+    assert summary.changes == {"created": 3}
+    with session_scope(engine) as s:
+        stored = s.scalars(select(MatchPair)).all()
+        assert {(p.record_l, p.record_r, p.match_probability) for p in stored} == {
+            (n1, n3, 0.99),
+            (n2, n4, 0.6),
+        }
+        assert stored[0].explanation["forename"]["level"] in {"exact", "else"}
+        probs = dict(
+            s.execute(select(RecordPerson.person_record_id, RecordPerson.match_probability)).tuples().all()
+        )
+        assert probs == {n1: 0.99, n3: 0.99, n2: 1.0, n4: 1.0}
+        run = s.get_one(LinkRun, summary.run_id)
+        assert run.status == "done" and run.model["rule"] == "forename+surname+dob"
+        logged = s.scalars(select(AccessLog).where(AccessLog.action == "combination")).all()
+        assert [e.subject for e in logged] == [f"link run {summary.run_id}"]
+
+
+def test_ids_last_when_new_data_arrives_and_the_model_is_reused(engine) -> None:
+    scorer = RuleScorer()
+    police = add_records(engine, "police_north", POLICE)
+    run_linkage(engine, scorer=scorer)
+    before = _persons(engine)
+    h1, h2 = add_records(engine, "health", HEALTH)
+    second = run_linkage(engine, scorer=scorer)
+    after = _persons(engine)
+    assert all(after[r] == before[r] for r in police), "a person who existed lost their ID"
+    assert after[h1] == before[police[1]]  # the health record joined the existing Corin Dallow
+    assert after[h2] not in before.values()
+    assert scorer.trainings == 1 and not second.trained
+    assert second.changes == {"added": 1, "created": 1}
+    with session_scope(engine) as s:
+        added = s.scalars(select(Lineage).where(Lineage.action == "added")).one()
+        assert (added.person_id, added.record_ids, added.caused_by) == (
+            before[police[1]],
+            [h1],
+            f"run {second.run_id}",
+        )
+    third = run_linkage(engine, scorer=scorer, retrain=True)
+    assert third.trained and scorer.trainings == 2 and third.changes == {}
+    assert _persons(engine) == after
+
+
+def test_a_failed_run_leaves_the_last_good_state(engine) -> None:
+    add_records(engine, "police_north", POLICE)
+    good = run_linkage(engine, scorer=RuleScorer())
+    before = _persons(engine)
+    add_records(engine, "health", HEALTH)
+    with pytest.raises(RuntimeError, match="scoring broke"):
+        run_linkage(engine, scorer=RuleScorer(fail_on_score=True))
+    assert _persons(engine) == before
+    with session_scope(engine) as s:
+        runs = s.scalars(select(LinkRun).order_by(LinkRun.id)).all()
+        assert [r.status for r in runs] == ["done", "failed"]
+        assert "scoring broke" in runs[1].stats["error"]
+        assert s.scalars(select(MatchPair.run_id).distinct()).all() == [good.run_id]
+        assert {row.run_id for row in s.scalars(select(Lineage))} == {good.run_id}
