@@ -191,18 +191,24 @@ def test_missing_child_found_at_hotels_without_an_investigation(engine):
         f.missing("M6", ("Nia Test", CHILD_14, "P3"), where="Hotel")
         f.missing("M7", ("Nia Test", CHILD_14, "P3"), where="address", date=dt.date(2020, 7, 1))
         f.crime("C1", outcome="1", victims=(("Nia Test", CHILD_14, "P3"),))
+        # on the queue, but missing only twice: not "repeatedly missing", and found with nobody reported
+        f.missing("M8", ("Pia Test", CHILD_14, "P6"), where="Hotel")
+        f.missing("M9", ("Pia Test", CHILD_14, "P6"), where="Address", date=dt.date(2020, 8, 1))
 
     build(engine, fill)
     screen(engine, "tester")
     got = items(engine)
-    assert set(got) == {"M3"}  # keyed by the child's latest episode
+    assert set(got) == {"M3", "M9"}  # keyed by the child's latest episode
+    assert got["M9"].rules == ["missing_child_no_investigation", "not_reviewed_before"]
     item = got["M3"]
     assert item.kind == "child"
     assert item.rules == [
         "missing_child_no_investigation",
         "found_with_adult_in_reports",
+        "repeatedly_missing",
         "not_reviewed_before",
     ]
+    assert item.priority == 35 + 15 + 10 + 5
     assert "3 times" in item.reasons[0] and "2 times" in item.reasons[0]
     assert item.evidence["missing_child_no_investigation"]["events"] == ["M1", "M2"]
     assert item.evidence["found_with_adult_in_reports"]["events"] == ["hotel/H1"]

@@ -202,6 +202,12 @@ def missing_child(case: Case, facts: Facts, rule: Rule) -> Hit | None:
     )
 
 
+def missing_episodes_at_least(case: Case, facts: Facts, rule: Rule) -> Hit | None:
+    if len(case.episodes) < int(rule.param("min_episodes", 3)):
+        return None
+    return Hit({"episodes": len(case.episodes)}, {"events": [ev.ref for ev in case.episodes]})
+
+
 def found_with_reported_adult(case: Case, facts: Facts, rule: Rule) -> Hit | None:
     types = set(rule.param("event_types", ["hotel_report", "taxi_licence"]))
     for adult in (r for ev in case.episodes for r in ev.role("found_with")):
@@ -248,6 +254,7 @@ CHECKS: dict[str, tuple[Check, frozenset[str]]] = {
     "suspect_in_group": (suspect_in_group, frozenset({"crime"})),
     "missing_child": (missing_child, frozenset({"child"})),
     "found_with_reported_adult": (found_with_reported_adult, frozenset({"child"})),
+    "missing_episodes_at_least": (missing_episodes_at_least, frozenset({"child"})),
     "suspects_at_least": (suspects_at_least, frozenset({"crime"})),
     "rape_offence": (rape_offence, frozenset({"crime"})),
     "not_reviewed": (not_reviewed, frozenset({"crime", "child"})),

@@ -30,6 +30,7 @@ CHECK_FIELDS: dict[str, frozenset[str]] = {
     "suspect_in_group": frozenset({"suspect", "group_key", "outcome_code"}),
     "missing_child": frozenset({"child", "episodes", "concerning"}),
     "found_with_reported_adult": frozenset({"adult", "reports"}),
+    "missing_episodes_at_least": frozenset({"episodes"}),
     "suspects_at_least": frozenset({"suspects"}),
     "rape_offence": frozenset({"code"}),
     "not_reviewed": frozenset(),
