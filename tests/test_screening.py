@@ -397,3 +397,17 @@ def test_on_a_synthetic_world_shuffled_ethnicity_changes_nothing(sqlite_engine, 
                 setattr(rec, name, value)
     assert screen(sqlite_engine, "tester").changes == []
     assert _queue(sqlite_engine) == before
+
+
+def test_a_changed_weight_in_the_rule_file_changes_the_priority_and_says_why(engine):
+    build(engine, lambda f: f.crime("C1", outcome="16", victims=(("Amy Test", CHILD_14, None),)))
+    screen(engine, "tester")
+    text = BUILT_IN.read_text(encoding="utf-8").replace('version: "2026.1"', 'version: "local-2"')
+    text = text.replace(
+        "check: closed_with_outcome\n    weight: 25", "check: closed_with_outcome\n    weight: 45"
+    )
+    report = screen(engine, "tester", parse_rules(text))
+    assert report.rules_version == "local-2"
+    assert [(c.case_ref, c.change, c.before, c.after, c.why) for c in report.changes] == [
+        ("C1", "raised", 30, 50, "weights changed")
+    ]
