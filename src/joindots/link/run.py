@@ -197,14 +197,15 @@ class _Run:
                 strongest[a] = max(p, strongest.get(a, 0.0))
                 strongest[b] = max(p, strongest.get(b, 0.0))
         decided = {r for pair in must for r in pair if clusters[pair[0]] == clusters[pair[1]]}
+        by_decision = {r for r in decided if strongest.get(r, 0.0) < self.run.threshold}
         self.s.execute(delete(RecordPerson))
         rows = [
             {
                 "person_record_id": record,
                 "person_id": given[cluster],
                 "run_id": self.run.id,
-                "match_probability": strongest.get(record, 1.0),
-                "assigned_by": "decision" if record in decided and record not in strongest else "run",
+                "match_probability": 1.0 if record in by_decision else strongest.get(record, 1.0),
+                "assigned_by": "decision" if record in by_decision else "run",
             }
             for record, cluster in clusters.items()
         ]
