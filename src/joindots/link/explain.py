@@ -53,14 +53,35 @@ def _prior_weight(model: dict[str, Any]) -> float:
     return math.log2(p / (1.0 - p))
 
 
+TF_COLUMNS = ("forename_fold", "surname_fold")
+
+
+def with_term_frequencies(rows: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
+    """`rows` with Splink's tf_ columns as they are in `population` (share of non-null values)."""
+    out = rows.copy()
+    for column in TF_COLUMNS:
+        shares = population[column].value_counts(normalize=True, dropna=True)
+        out[f"tf_{column}"] = out[column].map(shares).astype(float)
+    return out
+
+
 def explain_pair(
-    model: dict[str, Any], record_a_row: dict[str, Any], record_b_row: dict[str, Any]
+    model: dict[str, Any],
+    record_a_row: dict[str, Any],
+    record_b_row: dict[str, Any],
+    population: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """The waterfall for one pair: prior, each comparison's level and weight, final probability."""
+    """The waterfall for one pair: prior, each comparison's level and weight, final probability.
+
+    Pass the records' `population` (the linkage frame) for term frequencies as a run had them;
+    without it, the two records alone are the population.
+    """
     from joindots.link.frame import build_frame
     from joindots.link.model import linker_for, scoring_model
 
     frame = build_frame(pd.DataFrame([record_a_row, record_b_row]))
+    if population is not None:
+        frame = with_term_frequencies(frame, population)
     linker = linker_for(frame, scoring_model(model))
     a, b = frame.to_dict("records")
     scored = linker.inference.score_pair(a, b).as_pandas_dataframe().to_dict("records")[0]

@@ -1,0 +1,105 @@
+"""The linkage model on a small synthetic world: quality against truth, pair shape, explanations that
+add up to the score, instant matching of stored and partial records."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+
+from joindots.link.evaluate import evaluate
+from joindots.link.explain import explain_pair
+from joindots.link.instant import matcher_for
+from joindots.link.model import score_pairs
+from joindots.link.names import fold, name_keys, phonetic
+from link_model_world import World, build_world
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    built = build_world(tmp_path_factory.mktemp("linkmodel"))
+    yield built
+    built.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def pairs(world: World) -> pd.DataFrame:
+    return score_pairs(world.frame, world.model, 0.5)
+
+
+def test_variants_share_a_key() -> None:
+    def shared(a: str, b: str) -> set[str]:
+        return set(name_keys(fold(a)) or []) & set(name_keys(fold(b)) or [])
+
+    assert shared("Jim", "James") and shared("Jimmy", "Jim")
+    assert shared("Mohammed", "Muhammad") and shared("Hussein", "Hossain")
+    assert not shared("Mohammed", "James")
+    assert fold("Wójcik") == "wojcik" and fold("O'Neil") == "oneil" and fold("  ") is None
+    assert phonetic("mohammed") == phonetic("muhammad")
+
+
+@pytest.mark.slow
+def test_quality_against_truth(world: World, pairs: pd.DataFrame) -> None:
+    result = evaluate(pairs, world.truth, world.frame)
+    print(result["pairwise"], result["bcubed"])
+    assert result["pairwise"]["precision"] >= 0.995
+    assert result["pairwise"]["f1"] >= 0.98
+    assert result["bcubed"]["f1"] >= 0.98
+
+
+def test_pairs_shape(world: World, pairs: pd.DataFrame) -> None:
+    assert list(pairs.columns) == ["record_l", "record_r", "match_probability", "match_weight", "explanation"]
+    assert (pairs["record_l"] < pairs["record_r"]).all()
+    assert pairs["record_l"].dtype == "int64" and pairs["record_r"].dtype == "int64"
+    assert (pairs["match_probability"] >= 0.5).all()
+    assert not pairs.duplicated(["record_l", "record_r"]).any()
+
+
+def test_explanation_adds_up_to_the_weight(world: World, pairs: pd.DataFrame) -> None:
+    p = world.model["probability_two_random_records_match"]
+    prior = math.log2(p / (1 - p))
+    for row in pairs.head(200).to_dict("records"):
+        total = prior + sum(f["weight"] for f in row["explanation"].values())
+        assert total == pytest.approx(row["match_weight"], abs=1e-6)
+
+
+def test_explain_pair_agrees_with_the_run(world: World, pairs: pd.DataFrame) -> None:
+    row = pairs.iloc[len(pairs) // 2]
+    by_id = world.frame.set_index("unique_id")
+    a = {"unique_id": int(row["record_l"]), **by_id.loc[row["record_l"]].to_dict()}
+    b = {"unique_id": int(row["record_r"]), **by_id.loc[row["record_r"]].to_dict()}
+    waterfall = explain_pair(world.model, a, b, world.frame)
+    assert waterfall["match_probability"] == pytest.approx(row["match_probability"], rel=1e-9)
+    assert {k: v["level"] for k, v in waterfall["fields"].items()} == {
+        k: v["level"] for k, v in row["explanation"].items()
+    }
+
+
+def test_swapped_names_and_dob_link(world: World) -> None:
+    base = world.frame[world.frame["forename"].notna() & world.frame["dob"].notna()].iloc[0].to_dict()
+    swapped = {**base, "unique_id": 999_999, "forename": base["surname"], "surname": base["forename"]}
+    assert explain_pair(world.model, base, swapped)["match_probability"] > 0.5
+    other_year = {**base, "unique_id": 999_998, "dob": str(int(base["dob"][:4]) + 1) + base["dob"][4:]}
+    result = explain_pair(world.model, base, other_year)
+    assert result["fields"]["dob"]["level"] == "same day, other year"
+
+
+def test_instant_match_of_a_stored_record(world: World, pairs: pd.DataFrame) -> None:
+    matcher = matcher_for(world.engine, world.model)
+    strong = pairs.sort_values("match_probability").iloc[-1]
+    found = matcher.match_record_id(int(strong["record_l"]))
+    assert int(strong["record_l"]) not in {m["record_id"] for m in found}
+    assert int(strong["record_r"]) in {m["record_id"] for m in found}
+    assert all({"person_id", "record_id", "match_probability", "explanation"} <= set(m) for m in found)
+
+
+def test_partial_record_links_on_phone(world: World) -> None:
+    with_phone = world.frame[world.frame["phones"].notna() & world.frame["surname"].notna()].iloc[0]
+    matcher = matcher_for(world.engine, world.model)
+    guest = {"surname": with_phone["surname"], "phones": list(with_phone["phones"])}
+    found = matcher.match_frame_row(guest)
+    assert int(with_phone["unique_id"]) in {m["record_id"] for m in found}
+    nobody = matcher.match_frame_row({"surname": "Zzyzx", "phones": ["+447000000001"]})
+    assert nobody == []
