@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from joindots.cli import common, db_cmds, export_cmds, ingest_cmds, screen_cmds, synth_cmds, web_cmds
+from joindots.cli import (
+    common,
+    db_cmds,
+    export_cmds,
+    ingest_cmds,
+    link_cmds,
+    screen_cmds,
+    synth_cmds,
+    web_cmds,
+)
 from joindots.settings import get_settings
 
 app = typer.Typer(
@@ -29,7 +38,7 @@ def main(
         get_settings.cache_clear()
 
 
-for module in (db_cmds, synth_cmds, web_cmds, export_cmds, ingest_cmds, screen_cmds):
+for module in (db_cmds, synth_cmds, web_cmds, export_cmds, ingest_cmds, screen_cmds, link_cmds):
     module.register(app)
 
 __all__ = ["app", "common"]

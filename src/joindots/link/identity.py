@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from joindots.link import lineage
 from joindots.store.link_tables import LinkRun, Person, RecordPerson
+from joindots.store.schema import PersonRecord
 
 
 def format_id(number: int) -> str:
@@ -127,3 +128,29 @@ def _retire(
 
 def count_persons(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Person).where(Person.status == "active")) or 0
+
+
+def person_records(session: Session, person_id: str) -> list[tuple[PersonRecord, RecordPerson]]:
+    """The person's records with their assignments, oldest record first (identity fields only)."""
+    query = (
+        select(PersonRecord, RecordPerson)
+        .join(RecordPerson, RecordPerson.person_record_id == PersonRecord.id)
+        .where(RecordPerson.person_id == person_id)
+        .order_by(PersonRecord.id)
+    )
+    return [(rec, rp) for rec, rp in session.execute(query).tuples()]
+
+
+def assignment_rows(session: Session) -> list[tuple[str, str, str | None, float | None]]:
+    """(source, record_id, person_id, match_probability) for every record; unlinked ones have no person."""
+    query = (
+        select(
+            PersonRecord.source,
+            PersonRecord.record_id,
+            RecordPerson.person_id,
+            RecordPerson.match_probability,
+        )
+        .outerjoin(RecordPerson, RecordPerson.person_record_id == PersonRecord.id)
+        .order_by(PersonRecord.source, PersonRecord.record_id)
+    )
+    return [(s, r, p, m) for s, r, p, m in session.execute(query).tuples()]

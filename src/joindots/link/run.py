@@ -17,6 +17,7 @@ from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.orm import Session
 
 from joindots.audit import Action, record_access
+from joindots.errors import NotFound
 from joindots.link.cluster import cluster_records
 from joindots.link.identity import assign_ids
 from joindots.settings import get_settings
@@ -237,3 +238,34 @@ class _Run:
             details={"records": summary.records, "persons": persons, "pairs": summary.pairs},
         )
         return summary
+
+
+def explain_records(engine: Engine, record_a: int, record_b: int) -> dict[str, Any]:
+    """Why two records score as they do under the latest run's model: the stored explanation when the
+    run kept the pair, else the waterfall computed now with the same model."""
+    a, b = sorted((record_a, record_b))
+    with session_scope(engine) as session:
+        run = latest_done_run(session)
+        if run is None:
+            raise NotFound("no linkage run yet: run `joindots link` first")
+        stored = session.scalars(
+            select(MatchPair).where(
+                MatchPair.run_id == run.id, MatchPair.record_l == a, MatchPair.record_r == b
+            )
+        ).first()
+        head = {"record_a": a, "record_b": b, "run_id": run.id}
+        if stored is not None:
+            return head | {
+                "from": "stored",
+                "fields": stored.explanation,
+                "match_weight": stored.match_weight,
+                "match_probability": stored.match_probability,
+            }
+        model = run.model
+    from joindots.link.explain import explain_pair
+    from joindots.link.frame import load_person_frame
+
+    rows = load_person_frame(engine, [a, b]).to_dict("records")
+    if len(rows) != 2:
+        raise NotFound(f"records {a} and {b} are not both on file")
+    return head | {"from": "computed"} | explain_pair(model, rows[0], rows[1])

@@ -1,0 +1,255 @@
+"""`joindots link`, `decide`, `withdraw`, `person`, `explain`, `lineage`, `undo`, `evaluate` and
+`export persons`: linkage runs, analysts' decisions and stable person IDs from the command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import select
+
+from joindots.audit import Action, record_access
+from joindots.cli.common import clear_errors, console, ready_engine
+from joindots.cli.export_cmds import export_app
+from joindots.errors import InvalidInput, NotFound
+from joindots.link import decisions, identity, lineage
+from joindots.link.run import STEPS, RunSummary, explain_records, run_linkage
+from joindots.store.db import session_scope
+from joindots.store.link_tables import LinkRun, Person
+from joindots.store.schema import PersonRecord
+
+ACTOR = typer.Option("--actor", help="Who is acting (written to the access log).")
+WHY = typer.Option("--why", help="Why you are looking (written to the access log).")
+RECORD = "A record: its number or source:record_id (e.g. police_north:CR000123#1)."
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
+
+
+def _safe(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def summary_table(summary: RunSummary, previous: dict[str, Any] | None) -> Table:
+    table = Table(title=f"link run {summary.run_id}")
+    table.add_column("measure")
+    table.add_column("this run", justify="right")
+    table.add_column("previous run", justify="right")
+    prev = previous or {}
+    rows = [("records", summary.records), ("persons", summary.persons), ("pairs kept", summary.pairs)]
+    rows += [("pairs at threshold", summary.strong_pairs)]
+    for name, value in rows:
+        key = name.split()[0] if name != "pairs at threshold" else "strong_pairs"
+        table.add_row(name, str(value), str(prev.get(key, "-")))
+    for action in ("created", "added", "merged", "moved", "split", "retired"):
+        table.add_row(f"persons {action}", str(summary.changes.get(action, 0)), "")
+    table.add_row("model", "trained now" if summary.trained else "saved model reused", "")
+    table.add_row("seconds", f"{summary.seconds:.1f}", str(prev.get("seconds", "-")))
+    return table
+
+
+def link_cmd(
+    retrain: Annotated[
+        bool, typer.Option("--retrain", help="Train a new model instead of reusing it.")
+    ] = False,
+    backend: Annotated[
+        str | None, typer.Option("--backend", help="duckdb or spark (default: settings).")
+    ] = None,
+    actor: Annotated[str, ACTOR] = "cli",
+) -> None:
+    """Link every record into persons with stable IDs, honouring analysts' decisions."""
+    with clear_errors():
+        if backend not in (None, "duckdb", "spark"):
+            raise InvalidInput(f"--backend must be duckdb or spark, not {backend!r}")
+        engine = ready_engine()
+        with session_scope(engine) as session:
+            last = session.scalars(
+                select(LinkRun).where(LinkRun.status == "done").order_by(LinkRun.id.desc()).limit(1)
+            ).first()
+            previous = dict(last.stats) if last is not None else None
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task("linking", total=len(STEPS))
+
+            def step(name: str) -> None:
+                bar.update(task, description=name, completed=STEPS.index(name))
+
+            summary = run_linkage(engine, retrain=retrain, backend=backend, actor=actor, progress=step)
+        console.print(summary_table(summary, previous))
+
+
+def decide_cmd(
+    record_a: Annotated[str, typer.Argument(help=RECORD)],
+    record_b: Annotated[str, typer.Argument(help=RECORD)],
+    decision: Annotated[str, typer.Argument(help="same or different")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, in words.")],
+    actor: Annotated[str, ACTOR] = "cli",
+) -> None:
+    """Record that two records are (or are not) the same person; applied now and by every later run."""
+    with clear_errors():
+        outcome = decisions.decide(ready_engine(), record_a, record_b, decision, actor, reason)
+        console.print(f"decision {outcome.decision_id}: {outcome.message}")
+
+
+def withdraw_cmd(
+    decision_id: Annotated[int, typer.Argument(help="The decision's number.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, in words.")],
+    actor: Annotated[str, ACTOR] = "cli",
+) -> None:
+    """Withdraw a decision: the next run no longer honours it."""
+    with clear_errors():
+        decisions.withdraw(ready_engine(), decision_id, actor, reason)
+        console.print(f"decision {decision_id} withdrawn; the next `joindots link` applies it")
+
+
+def _lineage_table(rows: list[Any]) -> Table:
+    table = Table(title="lineage")
+    for name in ("id", "when", "action", "person", "other persons", "records", "caused by"):
+        table.add_column(name)
+    for r in rows:
+        table.add_row(
+            str(r.id), f"{r.at:%Y-%m-%d %H:%M}", r.action, r.person_id, ", ".join(r.other_person_ids),
+            ", ".join(map(str, r.record_ids)), r.caused_by,
+        )  # fmt: skip
+    return table
+
+
+def _consulted(session: Any, actor: str, subject: str, why: str) -> None:
+    record_access(session, actor=actor, action=Action.CONSULTATION, subject=subject, justification=why)
+
+
+def person_cmd(
+    person_id: Annotated[str, typer.Argument(help="A person ID, e.g. P000123.")],
+    actor: Annotated[str, ACTOR] = "cli",
+    why: Annotated[str, WHY] = "analysis",
+) -> None:
+    """A person's records side by side, with how sure each link is, and the person's lineage."""
+    with clear_errors(), session_scope(ready_engine()) as session:
+        person = session.get(Person, person_id)
+        if person is None:
+            raise NotFound(f"no person {person_id}")
+        table = Table(title=f"{person_id} ({person.status})")
+        for name in ("record", "source:id", "role", "name", "born", "sex", "postcode", "p", "by"):
+            table.add_column(name)
+        for rec, rp in identity.person_records(session, person_id):
+            name = " ".join(x for x in (rec.forename, rec.middle_names, rec.surname) if x)
+            table.add_row(
+                str(rec.id), f"{rec.source}:{rec.record_id}", rec.role, name, str(rec.dob or ""),
+                rec.sex or "", rec.postcode or "", f"{rp.match_probability:.3f}", rp.assigned_by,
+            )  # fmt: skip
+        console.print(table)
+        console.print(_lineage_table(lineage.history(session, person_id)))
+        _consulted(session, actor, f"person {person_id}", why)
+
+
+def lineage_cmd(person_id: Annotated[str, typer.Argument(help="A person ID, e.g. P000123.")]) -> None:
+    """Every merge, split, move and undo that touched a person."""
+    with clear_errors(), session_scope(ready_engine()) as session:
+        rows = lineage.history(session, person_id)
+        if not rows:
+            raise NotFound(f"no lineage for {person_id}")
+        console.print(_lineage_table(rows))
+
+
+def undo_cmd(
+    lineage_id: Annotated[int, typer.Argument(help="The lineage entry's number (see `joindots lineage`).")],
+    actor: Annotated[str, ACTOR] = "cli",
+) -> None:
+    """Undo a merge, move or split: its records go back to their former person."""
+    with clear_errors():
+        outcome = decisions.undo(ready_engine(), lineage_id, actor)
+        console.print(outcome.message)
+
+
+def explain_cmd(
+    record_a: Annotated[str, typer.Argument(help=RECORD)],
+    record_b: Annotated[str, typer.Argument(help=RECORD)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    actor: Annotated[str, ACTOR] = "cli",
+    why: Annotated[str, WHY] = "analysis",
+) -> None:
+    """Why two records score as they do: each field's level and weight (a waterfall)."""
+    with clear_errors():
+        engine = ready_engine()
+        with session_scope(engine) as session:
+            a, b = (decisions.resolve_record(session, r) for r in (record_a, record_b))
+            _consulted(session, actor, f"records {a} and {b}", why)
+        found = explain_records(engine, a, b)
+    if as_json:
+        typer.echo(json.dumps(found, indent=2, default=str))
+        return
+    table = Table(title=f"records {found['record_a']} and {found['record_b']} (run {found['run_id']})")
+    for name in ("field", "level", "weight", "running total"):
+        table.add_column(name)
+    total = float(found.get("prior", {}).get("weight", 0.0))
+    if "prior" in found:
+        table.add_row("prior", "", f"{total:+.2f}", f"{total:+.2f}")
+    for field, part in found["fields"].items():
+        total += float(part["weight"])
+        table.add_row(field, str(part["level"]), f"{float(part['weight']):+.2f}", f"{total:+.2f}")
+    table.add_row("match", "", f"{found['match_weight']:+.2f}", f"p = {found['match_probability']:.4f}")
+    console.print(table)
+
+
+def evaluate_cmd(
+    truth: Annotated[Path, typer.Option("--truth", help="The world's truth/records.csv.")],
+) -> None:
+    """Precision, recall and F1 (pairwise) and B-cubed of the current persons, overall and by source."""
+    from joindots.link.evaluate import evaluate
+
+    with clear_errors():
+        if not truth.is_file():
+            raise NotFound(f"no truth file {truth}")
+        with session_scope(ready_engine()) as session:
+            rows = session.execute(select(PersonRecord.id, PersonRecord.source, PersonRecord.record_id)).all()
+            records = pd.DataFrame(rows, columns=["unique_id", "source", "record_id"])
+            current = identity.current_persons(session)
+        clusters = pd.DataFrame({"unique_id": list(current), "person_id": list(current.values())})
+        result = evaluate(clusters, truth, records)
+    table = Table(title=f"evaluation over {result['records']} records")
+    for name in ("scope", "precision", "recall", "F1", "B3 precision", "B3 recall", "B3 F1"):
+        table.add_column(name, justify="right")
+    scopes = [("all", result)] + list(result["by_source"].items())
+    for scope, r in scopes:
+        p, b = r["pairwise"], r["bcubed"]
+        cells = [p["precision"], p["recall"], p["f1"], b["precision"], b["recall"], b["f1"]]
+        table.add_row(scope, *(f"{c:.3f}" for c in cells))
+    console.print(table)
+
+
+@export_app.command("persons")
+def export_persons_cmd(
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    actor: Annotated[str, ACTOR] = "cli",
+    why: Annotated[str, WHY] = "export of resolved persons",
+) -> None:
+    """Every record with its person ID and match probability, as CSV (logged as a disclosure)."""
+    with clear_errors(), session_scope(ready_engine()) as session:
+        rows = identity.assignment_rows(session)
+        with out.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["source", "record_id", "person_id", "match_probability"])
+            for source, record_id, person_id, p in rows:
+                writer.writerow(
+                    [_safe(source), _safe(record_id), _safe(person_id), "" if p is None else f"{p:.6f}"]
+                )
+        record_access(
+            session, actor=actor, action=Action.DISCLOSURE, subject="persons export", justification=why,
+            recipient=str(out), details={"rows": len(rows), "file": str(out)},
+        )  # fmt: skip
+    console.print(f"{len(rows)} records written to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("link")(link_cmd)
+    app.command("decide")(decide_cmd)
+    app.command("withdraw")(withdraw_cmd)
+    app.command("person")(person_cmd)
+    app.command("lineage")(lineage_cmd)
+    app.command("undo")(undo_cmd)
+    app.command("explain")(explain_cmd)
+    app.command("evaluate")(evaluate_cmd)
