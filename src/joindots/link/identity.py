@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from joindots.link import lineage
-from joindots.store.link_tables import LinkRun, Person, RecordPerson
+from joindots.store.link_tables import Lineage, LinkRun, Person, RecordPerson
 from joindots.store.schema import PersonRecord
 
 
@@ -56,43 +57,59 @@ def _inherit(members: dict[int, list[int]], before: dict[int, str]) -> dict[int,
 def assign_ids(session: Session, clusters: Mapping[int, int], run: LinkRun) -> dict[int, str]:
     """Give every cluster a person ID, write lineage, retire persons no cluster keeps.
 
-    Returns cluster -> person ID. RecordPerson rows are left to the caller (they carry probabilities)."""
+    Returns cluster -> person ID. RecordPerson rows are left to the caller (they carry probabilities).
+    Works in bulk statements, so a run over a million records does not issue a query per person."""
     before = current_persons(session)
     members = _members(clusters)
     given = _inherit(members, before)
     number = next_number(session)
-    cause = f"run {run.id}"
+    fresh = []
     for cluster in sorted(members):
         if cluster not in given:
             given[cluster] = format_id(number)
             number += 1
-            session.add(Person(id=given[cluster], created_run_id=run.id))
-    session.flush()
-    for pid in set(given.values()):
-        person = session.get(Person, pid)
-        if person is not None and person.status != "active":
-            person.status, person.retired_run_id = "active", None
+            fresh.append({"id": given[cluster], "created_run_id": run.id, "status": "active"})
+    _chunked(session, insert(Person), fresh)
     kept = set(given.values())
-    _changes(session, members, given, before, kept, run)
-    _retire(session, set(before.values()) - kept, before, clusters, given, cause, run.id)
+    retired = set(session.scalars(select(Person.id).where(Person.status != "active")))
+    _set_status(session, sorted(retired & kept), "active", None)
+    rows = _changes(members, given, before, kept, run)
+    gone = set(before.values()) - kept
+    rows += _retirements(gone, before, clusters, given, run)
+    _set_status(session, sorted(gone), "retired", run.id)
+    _chunked(session, insert(Lineage), rows)
     return given
 
 
+def _chunked(session: Session, statement: Any, rows: list[dict[str, Any]], size: int = 5000) -> None:
+    for start in range(0, len(rows), size):
+        session.execute(statement, rows[start : start + size])
+
+
+def _set_status(session: Session, ids: list[str], status: str, run_id: int | None) -> None:
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        session.execute(
+            update(Person).where(Person.id.in_(chunk)).values(status=status, retired_run_id=run_id)
+        )
+
+
 def _changes(
-    session: Session,
     members: dict[int, list[int]],
     given: dict[int, str],
     before: dict[int, str],
     kept: set[str],
     run: LinkRun,
-) -> None:
+) -> list[dict[str, Any]]:
     cause = f"run {run.id}"
+    earlier = set(before.values())
+    rows = []
     for cluster in sorted(members):
         pid = given[cluster]
         by_origin: dict[str | None, list[int]] = defaultdict(list)
         for r in members[cluster]:
             by_origin[before.get(r)].append(r)
-        inherited = pid in set(before.values())
+        inherited = pid in earlier
         for origin, records in sorted(by_origin.items(), key=lambda kv: kv[0] or ""):
             if origin == pid:
                 continue
@@ -102,28 +119,27 @@ def _changes(
                 action = "split"
             else:
                 action = "merged" if origin not in kept else "moved"
-            lineage.write(
-                session, action, pid, records, cause, run_id=run.id, others=[origin] if origin else []
-            )
+            others = [origin] if origin else []
+            rows.append(lineage.row(action, pid, records, cause, run_id=run.id, others=others))
+    return rows
 
 
-def _retire(
-    session: Session,
+def _retirements(
     gone: Iterable[str],
     before: dict[int, str],
     clusters: Mapping[int, int],
     given: dict[int, str],
-    cause: str,
-    run_id: int | None,
-) -> None:
+    run: LinkRun,
+) -> list[dict[str, Any]]:
+    records_of: dict[str, list[int]] = defaultdict(list)
+    for record, pid in before.items():
+        records_of[pid].append(record)
+    rows = []
     for pid in sorted(gone):
-        person = session.get(Person, pid)
-        if person is None:
-            continue
-        person.status, person.retired_run_id = "retired", run_id
-        records = [r for r, p in before.items() if p == pid]
+        records = records_of[pid]
         heirs = {given[clusters[r]] for r in records if r in clusters}
-        lineage.write(session, "retired", pid, records, cause, run_id=run_id, others=heirs)
+        rows.append(lineage.row("retired", pid, records, f"run {run.id}", run_id=run.id, others=heirs))
+    return rows
 
 
 def count_persons(session: Session) -> int:

@@ -4,13 +4,38 @@ the run or decision that caused it and the records it concerned."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from joindots.store.base import utcnow
 from joindots.store.link_tables import Lineage
 
 ACTIONS = ("created", "added", "merged", "moved", "split", "retired", "undone")
+
+
+def row(
+    action: str,
+    person_id: str,
+    records: Iterable[int],
+    caused_by: str,
+    *,
+    run_id: int | None = None,
+    others: Iterable[str] = (),
+) -> dict[str, Any]:
+    """One lineage row as a dict, for bulk inserts (see `write`)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown lineage action {action!r}")
+    return {
+        "run_id": run_id,
+        "at": utcnow(),
+        "action": action,
+        "person_id": person_id,
+        "other_person_ids": sorted(set(others)),
+        "record_ids": sorted(records),
+        "caused_by": caused_by,
+    }
 
 
 def write(
@@ -24,18 +49,9 @@ def write(
     others: Iterable[str] = (),
 ) -> Lineage:
     """Add one lineage row. `others` are the persons the records came from (or went to, for 'retired')."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown lineage action {action!r}")
-    row = Lineage(
-        run_id=run_id,
-        action=action,
-        person_id=person_id,
-        other_person_ids=sorted(set(others)),
-        record_ids=sorted(records),
-        caused_by=caused_by,
-    )
-    session.add(row)
-    return row
+    entry = Lineage(**row(action, person_id, records, caused_by, run_id=run_id, others=others))
+    session.add(entry)
+    return entry
 
 
 def history(session: Session, person_id: str) -> list[Lineage]:
