@@ -1,0 +1,1 @@
+"""Aggregate statistics with disclosure control: tables, rates with intervals, safe releases."""
