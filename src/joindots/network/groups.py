@@ -1,0 +1,201 @@
+"""Offender groups: communities over offender ties (seeded Louvain) under the strict and the loose identity
+view, matched between views, measured, keyed stably across builds and stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from joindots.audit import Action, record_access
+from joindots.network.facts import load_facts
+from joindots.network.identity import View, loose_view, strict_view
+from joindots.network.tables import GroupMember, GroupTie, NetworkBuild, OffenderGroup
+from joindots.network.ties import TieSet, build_ties
+from joindots.settings import get_settings
+from joindots.store.db import session_scope
+
+SEED = 20251
+SAME = 0.5  # Jaccard at or above which a group in one view is the counterpart of one in the other
+
+
+@dataclass
+class Found:
+    view: str
+    members: frozenset[str]
+    graph: nx.Graph
+    victims: list[str]
+    key: str = ""
+    stability: str = ""
+    counterpart: Found | None = None
+    overlap: float = 0.0
+
+
+def tie_graph(tieset: TieSet) -> nx.Graph:
+    g = nx.Graph()
+    for (a, b), tie in tieset.ties.items():
+        g.add_edge(a, b, weight=tie.weight, tie=tie)
+    return g
+
+
+def communities(g: nx.Graph) -> list[frozenset[str]]:
+    """Groups of two or more people: seeded Louvain inside each connected component."""
+    found: list[frozenset[str]] = []
+    for comp in nx.connected_components(g):
+        sub = g.subgraph(comp)
+        parts = nx.community.louvain_communities(sub, weight="weight", seed=SEED) if len(comp) > 2 else [comp]
+        found += [frozenset(p) for p in parts if len(p) >= 2]
+    return sorted(found, key=lambda s: (-len(s), sorted(s)))
+
+
+def detect(tieset: TieSet, view: str) -> list[Found]:
+    g = tie_graph(tieset)
+    out = []
+    for members in communities(g):
+        victims = sorted(set().union(*(tieset.victims_of.get(m, set()) for m in members)) - members)
+        out.append(Found(view, members, g.subgraph(members).copy(), victims))
+    return out
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def match_views(strict: list[Found], loose: list[Found], loose_of: dict[str, str]) -> None:
+    """Label each group stable / changed / strict_only / loose_only by Jaccard in the loose id space."""
+    for s in strict:
+        mapped = frozenset(loose_of.get(m, m) for m in s.members)
+        best = max(loose, key=lambda lg: jaccard(mapped, lg.members), default=None)
+        score = jaccard(mapped, best.members) if best else 0.0
+        if best is not None and score >= SAME:
+            s.counterpart, s.overlap = best, score
+            s.stability = "stable" if score == 1.0 else "changed"
+            if best.counterpart is None or best.overlap < score:
+                best.counterpart, best.overlap, best.stability = s, score, s.stability
+        else:
+            s.stability = "strict_only"
+    for lg in loose:
+        if lg.counterpart is None:
+            lg.stability = "loose_only"
+
+
+def assign_keys(session: Session, found: list[Found]) -> None:
+    """Keep each group's key from the previous build's group of the same view it overlaps most."""
+    last = session.scalar(select(NetworkBuild.id).order_by(NetworkBuild.id.desc()).limit(1))
+    previous: dict[str, tuple[str, frozenset[str]]] = {}
+    if last is not None:
+        rows = session.execute(
+            select(OffenderGroup.group_key, OffenderGroup.view, GroupMember.person_id)
+            .join(GroupMember, GroupMember.group_id == OffenderGroup.id)
+            .where(OffenderGroup.build_id == last)
+        ).all()
+        acc: dict[str, tuple[str, set[str]]] = {}
+        for key, view, pid in rows:
+            acc.setdefault(key, (view, set()))[1].add(pid)
+        previous = {k: (v, frozenset(m)) for k, (v, m) in acc.items()}
+    all_keys = session.scalars(select(OffenderGroup.group_key).distinct()).all()
+    counter = max((int(k[1:]) for k in all_keys if k[1:].isdigit()), default=0)
+    taken: set[str] = set()
+    candidates = sorted(
+        (
+            (jaccard(f.members, m), i, k)
+            for i, f in enumerate(found)
+            for k, (v, m) in previous.items()
+            if v == f.view
+        ),
+        reverse=True,
+    )
+    for score, i, key in candidates:
+        if score >= SAME and not found[i].key and key not in taken:
+            found[i].key = key
+            taken.add(key)
+    for f in found:
+        if not f.key:
+            counter += 1
+            f.key = f"G{counter:05d}"
+
+
+def _eigenvector(g: nx.Graph) -> dict[str, float]:
+    try:
+        return nx.eigenvector_centrality(g, max_iter=1000, weight="weight")
+    except nx.PowerIterationFailedConvergence:
+        return nx.eigenvector_centrality_numpy(g, weight="weight")
+
+
+def _store(session: Session, build: NetworkBuild, f: Found, view: View, threshold: float) -> None:
+    ties = [d["tie"] for _, _, d in f.graph.edges(data=True)]
+    uncertain = sum(t.identity_probability < threshold for t in ties)
+    kinds: dict[str, int] = {}
+    for t in ties:
+        for k in t.kinds:
+            kinds[k] = kinds.get(k, 0) + 1
+    group = OffenderGroup(
+        build_id=build.id, group_key=f.key, view=f.view, stability=f.stability,
+        counterpart_key=f.counterpart.key if f.counterpart else None, overlap=round(f.overlap, 4),
+        size=len(f.members), victims=f.victims, uncertain_ties=uncertain, summary={"tie_kinds": kinds},
+    )  # fmt: skip
+    session.add(group)
+    session.flush()
+    between = nx.betweenness_centrality(f.graph)
+    eigen = _eigenvector(f.graph)
+    member_prob = _member_probability(view)
+    for pid in sorted(f.members):
+        session.add(GroupMember(
+            group_id=group.id, person_id=pid, merged_ids=view.merged.get(pid, [pid]),
+            identity_probability=member_prob.get(pid, 1.0), degree=f.graph.degree(pid),
+            betweenness=round(between[pid], 6), eigenvector=round(eigen[pid], 6),
+        ))  # fmt: skip
+    for t in ties:
+        session.add(GroupTie(
+            group_id=group.id, person_a=t.a, person_b=t.b, kinds=sorted(t.kinds), weight=t.weight,
+            identity_probability=t.identity_probability, uncertain=t.identity_probability < threshold,
+            evidence=t.evidence,
+        ))  # fmt: skip
+
+
+def _member_probability(view: View) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for rec, pid in view.person_of.items():
+        out[pid] = min(out.get(pid, 1.0), view.record_probability[rec])
+    return out
+
+
+def build_groups(engine: Engine, actor: str) -> NetworkBuild:
+    """Build the groups at both identity views and store them in one transaction (logged as combination)."""
+    settings = get_settings()
+    facts = load_facts(engine, settings.loose_match_threshold)
+    strict = strict_view(facts)
+    loose = loose_view(facts, strict)
+    strict_groups = detect(build_ties(facts, strict), "strict")
+    loose_groups = detect(build_ties(facts, loose), "loose")
+    loose_of = {sp: root for root, members in loose.merged.items() for sp in members}
+    match_views(strict_groups, loose_groups, loose_of)
+    with session_scope(engine) as session:
+        everything = strict_groups + loose_groups
+        assign_keys(session, everything)
+        build = NetworkBuild(
+            link_run_id=facts.link_run_id, threshold=settings.match_threshold,
+            loose_threshold=settings.loose_match_threshold, built_by=actor, stats=_stats(everything),
+        )  # fmt: skip
+        session.add(build)
+        session.flush()
+        for f in everything:
+            _store(session, build, f, strict if f.view == "strict" else loose, settings.match_threshold)
+        record_access(
+            session, actor=actor, action=Action.COMBINATION, subject=f"network_build:{build.id}",
+            justification="offender group detection", details=build.stats,
+        )  # fmt: skip
+        session.flush()
+        session.expunge(build)
+    return build
+
+
+def _stats(found: list[Found]) -> dict[str, Any]:
+    stats: dict[str, Any] = {"groups": len(found)}
+    for f in found:
+        stats[f"{f.view}_groups"] = stats.get(f"{f.view}_groups", 0) + 1
+        stats[f.stability] = stats.get(f.stability, 0) + 1
+    return stats
