@@ -5,7 +5,6 @@ last good state as it was, and is marked failed in a transaction of its own."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -75,6 +74,7 @@ class RunSummary:
     trained: bool
     seconds: float
     changes: dict[str, int]  # lineage actions in this run: created, added, merged, moved, split, retired
+    timings: dict[str, float]  # seconds per step
 
 
 def latest_done_run(session: Session) -> LinkRun | None:
@@ -139,21 +139,31 @@ class _Run:
     def __init__(self, session: Session, engine: Engine, run_id: int, scorer: Scorer, progress: Progress):
         self.s, self.engine, self.scorer, self.progress = session, engine, scorer, progress
         self.run = session.get_one(LinkRun, run_id)
-        self.started = time.perf_counter()
+        self.started = self.mark = time.perf_counter()
+        self.timings: dict[str, float] = {}
+        self.current: str | None = None
+
+    def step(self, name: str | None) -> None:
+        now = time.perf_counter()
+        if self.current is not None:
+            self.timings[self.current] = round(now - self.mark, 3)
+        self.current, self.mark = name, now
+        if name is not None:
+            self.progress(name)
 
     def go(self, retrain: bool, actor: str) -> RunSummary:
-        self.progress("load records")
+        self.step("load records")
         frame = self.scorer.frame(self.engine)
         previous = latest_done_run(self.s)
         model = previous.model if previous is not None and previous.model and not retrain else None
-        self.progress("train model")
+        self.step("train model")
         trained = model is None
         self.run.model = model = self.scorer.train(frame) if model is None else model
-        self.progress("score pairs")
+        self.step("score pairs")
         pairs = self.scorer.score(frame, model, self.run.loose_threshold, self.run.backend)
-        self.progress("store pairs")
+        self.step("store pairs")
         self._store_pairs(pairs)
-        self.progress("cluster")
+        self.step("cluster")
         records = list(self.s.scalars(select(PersonRecord.id)))
         edges = list(
             zip(
@@ -165,7 +175,7 @@ class _Run:
         )
         must, cannot = decisions_in_force(self.s)
         clusters = cluster_records(records, edges, self.run.threshold, must, cannot)
-        self.progress("assign IDs")
+        self.step("assign IDs")
         given = assign_ids(self.s, clusters, self.run)
         self._assign_records(clusters, given, edges, must)
         return self._finish(records, pairs, trained, len(set(given.values())), actor)
@@ -178,7 +188,7 @@ class _Run:
                 "record_r": int(row.record_r),
                 "match_probability": float(row.match_probability),
                 "match_weight": float(row.match_weight),
-                "explanation": json.loads(json.dumps(row.explanation or {}, default=float)),
+                "explanation": row.explanation or {},
             }
             for row in pairs.itertuples(index=False)
         ]
@@ -216,6 +226,7 @@ class _Run:
     def _finish(
         self, records: list[int], pairs: pd.DataFrame, trained: bool, persons: int, actor: str
     ) -> RunSummary:
+        self.step(None)
         actions = self.s.scalars(select(Lineage.action).where(Lineage.run_id == self.run.id)).all()
         summary = RunSummary(
             run_id=self.run.id,
@@ -226,6 +237,7 @@ class _Run:
             trained=trained,
             seconds=round(time.perf_counter() - self.started, 3),
             changes=dict(Counter(actions)),
+            timings=self.timings,
         )
         self.run.stats = asdict(summary)
         self.run.status, self.run.finished_at = "done", utcnow()
