@@ -13,6 +13,8 @@ from joindots.cli import (
     export_cmds,
     ingest_cmds,
     link_cmds,
+    network_cmds,
+    quality_cmds,
     screen_cmds,
     synth_cmds,
     web_cmds,
@@ -38,7 +40,17 @@ def main(
         get_settings.cache_clear()
 
 
-for module in (db_cmds, synth_cmds, web_cmds, export_cmds, ingest_cmds, screen_cmds, link_cmds):
+for module in (
+    db_cmds,
+    synth_cmds,
+    web_cmds,
+    export_cmds,
+    ingest_cmds,
+    screen_cmds,
+    link_cmds,
+    quality_cmds,
+    network_cmds,
+):
     module.register(app)
 
 __all__ = ["app", "common"]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 10:19:41.074007
+Create Date: 2026-11-24 10:36:33.271299
 """
 
 from collections.abc import Sequence
@@ -81,6 +81,13 @@ def upgrade() -> None:
     with op.batch_alter_table('load_batch', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_load_batch_source'), ['source'], unique=False)
 
+    op.create_table('quality_run',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('run_at', sa.DateTime(), nullable=False),
+    sa.Column('run_by', sa.String(length=100), nullable=False),
+    sa.Column('records', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quality_run'))
+    )
     op.create_table('screen_run',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ran_at', sa.DateTime(), nullable=False),
@@ -88,6 +95,14 @@ def upgrade() -> None:
     sa.Column('rules_version', sa.String(length=40), nullable=False),
     sa.Column('stats', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_screen_run'))
+    )
+    op.create_table('stats_release',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('released_at', sa.DateTime(), nullable=False),
+    sa.Column('released_by', sa.String(length=100), nullable=False),
+    sa.Column('basis', sa.Text(), nullable=False),
+    sa.Column('threshold', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stats_release'))
     )
     op.create_table('api_token',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -181,6 +196,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_quarantine_reason_code'), ['reason_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_quarantine_source'), ['source'], unique=False)
 
+    op.create_table('release_table',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('release_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('title', sa.Text(), nullable=False),
+    sa.Column('caveat', sa.Text(), nullable=False),
+    sa.Column('rows', sa.JSON(), nullable=False),
+    sa.Column('cols', sa.JSON(), nullable=False),
+    sa.Column('counts', sa.JSON(), nullable=False),
+    sa.Column('published', sa.JSON(), nullable=False),
+    sa.Column('suppressed', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['release_id'], ['stats_release.id'], name=op.f('fk_release_table_release_id_stats_release'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_release_table'))
+    )
+    with op.batch_alter_table('release_table', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_release_table_name'), ['name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_release_table_release_id'), ['release_id'], unique=False)
+
     op.create_table('review_item',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=64), nullable=False),
@@ -205,6 +238,23 @@ def upgrade() -> None:
     with op.batch_alter_table('review_item', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_review_item_active'), ['active'], unique=False)
         batch_op.create_index(batch_op.f('ix_review_item_priority'), ['priority'], unique=False)
+
+    op.create_table('scorecard_row',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('run_id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=64), nullable=False),
+    sa.Column('field', sa.String(length=64), nullable=False),
+    sa.Column('year', sa.String(length=10), nullable=False),
+    sa.Column('dimension', sa.String(length=20), nullable=False),
+    sa.Column('numerator', sa.Integer(), nullable=False),
+    sa.Column('denominator', sa.Integer(), nullable=False),
+    sa.Column('rate', sa.Float(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['run_id'], ['quality_run.id'], name=op.f('fk_scorecard_row_run_id_quality_run'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scorecard_row'))
+    )
+    with op.batch_alter_table('scorecard_row', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_scorecard_row_run_id'), ['run_id'], unique=False)
 
     op.create_table('source_row',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -484,11 +534,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_source_row_batch_id'))
 
     op.drop_table('source_row')
+    with op.batch_alter_table('scorecard_row', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_scorecard_row_run_id'))
+
+    op.drop_table('scorecard_row')
     with op.batch_alter_table('review_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_review_item_priority'))
         batch_op.drop_index(batch_op.f('ix_review_item_active'))
 
     op.drop_table('review_item')
+    with op.batch_alter_table('release_table', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_release_table_release_id'))
+        batch_op.drop_index(batch_op.f('ix_release_table_name'))
+
+    op.drop_table('release_table')
     with op.batch_alter_table('quarantine', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quarantine_source'))
         batch_op.drop_index(batch_op.f('ix_quarantine_reason_code'))
@@ -511,7 +570,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
 
     op.drop_table('api_token')
+    op.drop_table('stats_release')
     op.drop_table('screen_run')
+    op.drop_table('quality_run')
     with op.batch_alter_table('load_batch', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_load_batch_source'))
 

@@ -1,0 +1,1 @@
+"""Data quality: completeness, conformity, duplication, consistency and timeliness per source."""
