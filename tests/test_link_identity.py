@@ -4,13 +4,15 @@ same" survives a re-run, "same" joins what the model left apart, and an undo put
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from joindots.errors import Conflict, InvalidInput, NotFound
 from joindots.link.decisions import decide, resolve_record, undo, withdraw
 from joindots.link.identity import assign_ids
 from joindots.link.run import run_linkage
-from joindots.store.db import session_scope
+from joindots.store.db import make_engine, migrate, session_scope
 from joindots.store.link_tables import Lineage, LinkRun, Person, RecordPerson
 from link_factory import RuleScorer, add_records
 
@@ -156,3 +158,54 @@ def test_bad_references_and_decisions_are_refused(sqlite_engine) -> None:
         resolve_record(s, "N1")
     with pytest.raises(NotFound):
         undo(sqlite_engine, 999, "analyst1")
+
+
+N_RECORDS = 12
+partitions = st.lists(st.integers(min_value=0, max_value=5), min_size=N_RECORDS, max_size=N_RECORDS)
+
+
+@pytest.fixture(scope="module")
+def property_db(tmp_path_factory):
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('ids') / 'ids.db'}")
+    migrate(engine)
+    ids = add_records(engine, "s", [(f"R{i}", f"Ann Tester{i}", "2000-01-01") for i in range(N_RECORDS)])
+    yield engine, ids
+    engine.dispose()
+
+
+def _reset(engine) -> None:
+    with session_scope(engine) as s:
+        for table in (RecordPerson, Lineage, Person, LinkRun):
+            s.query(table).delete()
+
+
+@settings(max_examples=40, deadline=None)
+@given(runs=st.lists(partitions, min_size=1, max_size=3))
+def test_every_change_of_person_is_in_the_lineage_and_ids_never_repeat(property_db, runs) -> None:
+    engine, ids = property_db
+    _reset(engine)
+    before: dict[int, str] = {}
+    retired: set[str] = set()
+    for run_no, labels in enumerate(runs, start=1):
+        clusters = {r: min(x for x, lab in zip(ids, labels, strict=True) if lab == label)
+                    for r, label in zip(ids, labels, strict=True)}  # fmt: skip
+        after = _assign(engine, clusters)
+        groups = {c: {r for r in ids if clusters[r] == c} for c in set(clusters.values())}
+        assert len({after[min(g)] for g in groups.values()}) == len(groups), "one ID for two clusters"
+        for group in groups.values():  # a person whose records are exactly a cluster keeps the ID
+            olds = {before.get(r) for r in group}
+            if len(olds) == 1 and None not in olds and next(iter(olds)) in set(before.values()):
+                old = next(iter(olds))
+                if {r for r, p in before.items() if p == old} == group:
+                    assert after[min(group)] == old
+        with session_scope(engine) as s:
+            rows = s.scalars(select(Lineage).where(Lineage.run_id == run_no)).all()
+            status = dict(s.execute(select(Person.id, Person.status)).tuples().all())
+        explained = {(r, row.person_id) for row in rows if row.action != "retired" for r in row.record_ids}
+        changed = {(r, after[r]) for r in ids if before.get(r) != after[r]}
+        assert changed == explained, "lineage does not match the records that changed person"
+        gone = set(before.values()) - set(after.values())
+        retired |= gone
+        assert {p for p, st_ in status.items() if st_ == "retired"} == retired
+        assert {row.person_id for row in rows if row.action == "retired"} == gone
+        before = after

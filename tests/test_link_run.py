@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from joindots.audit.tables import AccessLog
+from joindots.errors import InvalidInput
 from joindots.link.run import run_linkage
 from joindots.store.db import session_scope
 from joindots.store.link_tables import Lineage, LinkRun, MatchPair, RecordPerson
@@ -77,6 +78,13 @@ def test_ids_last_when_new_data_arrives_and_the_model_is_reused(engine) -> None:
     third = run_linkage(engine, scorer=scorer, retrain=True)
     assert third.trained and scorer.trainings == 2 and third.changes == {}
     assert _persons(engine) == after
+
+
+def test_nothing_to_link_is_a_clear_error_not_a_failed_run(sqlite_engine) -> None:
+    with pytest.raises(InvalidInput, match="ingest"):
+        run_linkage(sqlite_engine, scorer=RuleScorer())
+    with session_scope(sqlite_engine) as s:
+        assert s.scalars(select(LinkRun)).all() == []
 
 
 def test_a_failed_run_leaves_the_last_good_state(engine) -> None:

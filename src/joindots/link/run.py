@@ -16,7 +16,7 @@ from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.orm import Session
 
 from joindots.audit import Action, record_access
-from joindots.errors import NotFound
+from joindots.errors import InvalidInput, NotFound
 from joindots.link.cluster import cluster_records
 from joindots.link.identity import assign_ids
 from joindots.settings import get_settings
@@ -106,6 +106,8 @@ def run_linkage(
     """Run linkage over every record; see the module docstring."""
     settings = get_settings()
     with session_scope(engine) as session:
+        if session.scalars(select(PersonRecord.id).limit(1)).first() is None:
+            raise InvalidInput("no person records to link: ingest some sources first")
         run = LinkRun(
             status="running",
             backend=backend or settings.link_backend,
