@@ -1,0 +1,75 @@
+"""How many true groups (from a synthetic world's truth) the latest build found: for each true group, the
+best member F1 over our groups of one view, with our persons mapped to true people by their records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from joindots.errors import NotFound
+from joindots.network.service import group_members, latest_build_id
+from joindots.network.tables import OffenderGroup
+from joindots.store.link_tables import RecordPerson
+from joindots.store.schema import PersonRecord
+
+GOOD = 0.8
+
+
+def person_to_truth(session: Session, records_csv: Path) -> dict[str, str]:
+    """Our person id -> the true person most of its records belong to."""
+    truth = pd.read_csv(records_csv, dtype=str)
+    rows = session.execute(
+        select(
+            PersonRecord.id, PersonRecord.source, PersonRecord.record_id, RecordPerson.person_id
+        ).outerjoin(RecordPerson, RecordPerson.person_record_id == PersonRecord.id)
+    ).all()
+    ours = pd.DataFrame(rows, columns=["rid", "source", "record_id", "pid"])
+    ours["pid"] = ours["pid"].fillna("R" + ours["rid"].astype(str))
+    merged = ours.merge(truth.rename(columns={"person_id": "true"}), on=["source", "record_id"])
+    top = (
+        merged.groupby(["pid", "true"])
+        .size()
+        .reset_index(name="n")
+        .sort_values(["pid", "n"], ascending=[True, False])
+    )
+    return dict(top.drop_duplicates("pid")[["pid", "true"]].itertuples(index=False, name=None))
+
+
+def f1(found: set[str], true: set[str]) -> float:
+    hit = len(found & true)
+    return 0.0 if hit == 0 else 2 * hit / (len(found) + len(true))
+
+
+def evaluate_groups(
+    session: Session, groups_csv: Path, records_csv: Path, view: str = "strict"
+) -> dict[str, Any]:
+    if not groups_csv.is_file() or not records_csv.is_file():
+        raise NotFound(f"truth files missing: {groups_csv} or {records_csv}")
+    build_id = latest_build_id(session)
+    if build_id is None:
+        raise NotFound("no groups yet: run `joindots groups` first")
+    mapping = person_to_truth(session, records_csv)
+    q = select(OffenderGroup).where(OffenderGroup.build_id == build_id, OffenderGroup.view == view)
+    ours = {
+        g.group_key: {mapping[p] for p in group_members(session, build_id, g.id) if p in mapping}
+        for g in session.scalars(q)
+    }
+    truth = pd.read_csv(groups_csv, dtype=str)
+    offenders = truth[truth["role"] == "offender"].groupby("group_id")["person_id"].apply(set)
+    per_group = []
+    for gid, members in offenders.items():
+        best_key, best = max(
+            ((k, f1(m, members)) for k, m in ours.items()), key=lambda kv: kv[1], default=("", 0.0)
+        )
+        per_group.append(
+            {"true_group": gid, "size": len(members), "best_group": best_key, "f1": round(best, 4)}
+        )
+    found = sum(g["f1"] >= GOOD for g in per_group)
+    return {
+        "view": view, "true_groups": len(per_group), "our_groups": len(ours), "found": found,
+        "share_found": round(found / len(per_group), 4) if per_group else 0.0, "groups": per_group,
+    }  # fmt: skip

@@ -1,0 +1,112 @@
+"""The network from the command line and its exports, on the small hand-built world: build groups,
+timeline, export groups CSV, and the network as ANX (parsed back), GraphML and CSV; neighbourhood JSON
+and the web summary."""
+
+from __future__ import annotations
+
+import csv
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from sqlalchemy import Engine, select
+from typer.testing import CliRunner
+
+from joindots.audit.tables import AccessLog
+from joindots.cli.main import app
+from joindots.network.service import neighbourhood, timeline, web_summary
+from joindots.settings import get_settings
+from joindots.store.db import session_scope
+from network_factory import small_world
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_db(sqlite_engine: Engine, monkeypatch) -> Engine:
+    monkeypatch.setenv("JOINDOTS_DATABASE_URL", sqlite_engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    small_world(sqlite_engine)
+    yield sqlite_engine
+    get_settings.cache_clear()
+
+
+def invoke(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def abc_key(engine: Engine) -> str:
+    with session_scope(engine) as s:
+        return next(g["key"] for g in web_summary(s) if g["view"] == "strict" and "P000002" in g["members"])
+
+
+def test_groups_and_export_groups(cli_db: Engine, tmp_path: Path) -> None:
+    out = invoke("groups")
+    assert "stable" in out and "changed" in out
+    invoke("export", "groups", "--out", str(tmp_path / "g.csv"))
+    rows = list(csv.DictReader((tmp_path / "g.csv").open()))
+    key = abc_key(cli_db)
+    mine = {(r["person_id"], r["role"]) for r in rows if r["group_id"] == key}
+    assert mine == {
+        ("P000002", "offender"),
+        ("P000003", "offender"),
+        ("P000004", "offender"),
+        ("P000001", "victim"),
+    }
+    with session_scope(cli_db) as s:
+        actions = s.scalars(select(AccessLog.action)).all()
+    assert "disclosure" in actions and "combination" in actions
+
+
+def test_export_anx_parses_back(cli_db: Engine, tmp_path: Path) -> None:
+    invoke("groups")
+    path = tmp_path / "g.anx"
+    invoke("export", "network", "--format", "anx", "--group", "G00003", "--out", str(path))
+    chart = ET.parse(path).getroot()
+    assert chart.tag == "Chart"
+    items = chart.find("ChartItemCollection")
+    assert items is not None
+    entities = {e.get("EntityId"): e.get("Identity") for e in items.iter("Entity")}
+    assert len(set(entities.values())) == len(entities)  # identities unique
+    assert {"P000010", "P000011", "P000009"} <= set(entities.values())
+    links = list(items.iter("Link"))
+    assert links and all(link.get("End1Id") in entities and link.get("End2Id") in entities for link in links)
+    strengths = {link.find("LinkStyle").get("Strength") for link in links}  # type: ignore[union-attr]
+    assert strengths == {"confirmed"}  # every record of this strict group is linked at 0.99
+    sources = {c.get("SourceReference") for c in items.iter("Card")}
+    assert "police_south:S9#1" in sources
+
+
+def test_export_graphml_and_csv(cli_db: Engine, tmp_path: Path) -> None:
+    invoke("groups")
+    invoke("export", "network", "--format", "graphml", "--out", str(tmp_path / "n.graphml"))
+    g = nx.read_graphml(tmp_path / "n.graphml")
+    assert g.nodes["person:P000006"]["kind"] == "person"
+    assert g.has_edge("person:P000006", "phone:+447700900001")
+    invoke("export", "network", "--format", "csv", "--out", str(tmp_path / "n.csv"))
+    nodes = list(csv.DictReader((tmp_path / "n_nodes.csv").open()))
+    phone = next(r for r in nodes if r["kind"] == "phone")
+    assert phone["label"] == "'+447700900001"  # a leading + would run as a formula in a spreadsheet
+    result = runner.invoke(app, ["export", "network", "--format", "pdf", "--out", str(tmp_path / "x")])
+    assert result.exit_code != 0
+
+
+def test_timeline_and_neighbourhood(cli_db: Engine) -> None:
+    invoke("groups")
+    events = timeline(cli_db, abc_key(cli_db))
+    assert [e["event"] for e in events] == ["police_north:N1", "social_care:S1", "police_north:N2"]
+    assert "police_north:N1#1" in events[0]["sources"]
+    out = invoke("timeline", "P000006")
+    assert "missing:M1" in out
+    hood = neighbourhood(cli_db, "P000006", hops=2)
+    ids = {n["data"]["id"] for n in hood["nodes"]}
+    # D: the missing episode and his phone (1 hop), the child, E and the guest F (2 hops); not F's vehicle
+    assert {"event:4", "phone:+447700900001", "person:P000005", "person:P000007", "person:P000008"} <= ids
+    assert "vehicle:AB12CDE" not in ids
+    assert all(e["data"]["source"] in ids and e["data"]["target"] in ids for e in hood["edges"])
+    types = {e["data"]["type"] for e in hood["edges"]}
+    assert {"found_with", "uses_phone", "missing_in"} <= types
+    assert "vehicle:AB12CDE" in {n["data"]["id"] for n in neighbourhood(cli_db, "P000006", hops=3)["nodes"]}
