@@ -14,7 +14,6 @@ from joindots.cli import (
     ingest_cmds,
     link_cmds,
     network_cmds,
-    network_cmds,
     quality_cmds,
     screen_cmds,
     synth_cmds,
