@@ -88,32 +88,37 @@ def _new_person(session: Session) -> str:
 def decide(
     engine: Engine, record_a: str | int, record_b: str | int, decision: str, actor: str, reason: str
 ) -> Outcome:
-    """Store the decision and apply it to the current persons at once."""
+    """Store the decision and apply it to the current persons at once, in one transaction."""
+    with session_scope(engine) as session:
+        return decide_in(session, record_a, record_b, decision, actor, reason)
+
+
+def decide_in(
+    session: Session, record_a: str | int, record_b: str | int, decision: str, actor: str, reason: str
+) -> Outcome:
+    """`decide` inside the caller's transaction (for the web app, which holds its own session)."""
     if decision not in DECISIONS:
         raise InvalidInput(f"decision must be one of {DECISIONS}, not {decision!r}")
     if not reason.strip():
         raise InvalidInput("a decision needs a reason")
-    with session_scope(engine) as session:
-        a, b = sorted((resolve_record(session, record_a), resolve_record(session, record_b)))
-        if a == b:
-            raise InvalidInput("a record is always the same person as itself")
-        row = MatchDecision(
-            record_l=a, record_r=b, decision=decision, decided_by=actor, reason=reason.strip()
-        )
-        session.add(row)
-        session.flush()
-        cause = f"decision {row.id} by {actor}"
-        apply = _apply_same if decision == "same" else _apply_different
-        lineage_ids, message = apply(session, a, b, cause)
-        record_access(
-            session,
-            actor=actor,
-            action=Action.ALTERATION,
-            subject=f"records {a} and {b}",
-            justification=reason.strip(),
-            details={"decision": decision, "decision_id": row.id},
-        )
-        return Outcome(row.id, lineage_ids, message)
+    a, b = sorted((resolve_record(session, record_a), resolve_record(session, record_b)))
+    if a == b:
+        raise InvalidInput("a record is always the same person as itself")
+    row = MatchDecision(record_l=a, record_r=b, decision=decision, decided_by=actor, reason=reason.strip())
+    session.add(row)
+    session.flush()
+    cause = f"decision {row.id} by {actor}"
+    apply = _apply_same if decision == "same" else _apply_different
+    lineage_ids, message = apply(session, a, b, cause)
+    record_access(
+        session,
+        actor=actor,
+        action=Action.ALTERATION,
+        subject=f"records {a} and {b}",
+        justification=reason.strip(),
+        details={"decision": decision, "decision_id": row.id},
+    )
+    return Outcome(row.id, lineage_ids, message)
 
 
 def _apply_same(session: Session, a: int, b: int, cause: str) -> tuple[list[int], str]:
