@@ -43,6 +43,10 @@ def db_api_for(backend: Backend) -> DatabaseAPISubClass:
 def linker_for(frame: pd.DataFrame, model: dict[str, Any] | Any, backend: Backend = "duckdb") -> Linker:
     """A Splink linker over `frame` with a model (trained JSON dict or settings creator)."""
     db_api = db_api_for(backend)
+    if backend == "spark" and isinstance(model, dict):
+        from joindots.link.spark import spark_model
+
+        model = spark_model(model)
     table = db_api.register(_for_backend(frame, backend), dataset_display_name="person_records")
     return Linker(table, model, log_level=logging.WARNING)
 

@@ -1,0 +1,64 @@
+"""Evaluation against truth, checked on cases worked out by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from joindots.link.evaluate import clusters_from_pairs, evaluate
+
+# Records 1-3 are person A (1, 2 police, 3 health), 4-5 person B, 6 person C.
+RECORDS = pd.DataFrame(
+    {
+        "unique_id": [1, 2, 3, 4, 5, 6],
+        "source": ["police", "police", "health", "health", "police", "health"],
+        "record_id": ["N1", "N2", "H1", "H2", "N3", "H3"],
+    }
+)
+TRUTH = "source,record_id,person_id\npolice,N1,A\npolice,N2,A\nhealth,H1,A\nhealth,H2,B\npolice,N3,B\nhealth,H3,C\n"
+
+
+@pytest.fixture
+def truth(tmp_path: Path) -> Path:
+    path = tmp_path / "records.csv"
+    path.write_text(TRUTH)
+    return path
+
+
+def _pairs(*pairs: tuple[int, int]) -> pd.DataFrame:
+    return pd.DataFrame(pairs, columns=["record_l", "record_r"])
+
+
+def test_perfect_linkage(truth: Path) -> None:
+    result = evaluate(_pairs((1, 2), (2, 3), (4, 5)), truth, RECORDS)
+    assert result["pairwise"] == {
+        "precision": 1.0,
+        "recall": 1.0,
+        "f1": 1.0,
+        "pairs_found": 4,
+        "pairs_true": 4,
+    }
+    assert result["bcubed"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+
+
+def test_missed_and_wrong_links(truth: Path) -> None:
+    # 1-2 found, 3 missed; 5 wrongly joined to 6; 4 alone.
+    result = evaluate(_pairs((1, 2), (5, 6)), truth, RECORDS)
+    pw = result["pairwise"]
+    assert (pw["pairs_found"], pw["pairs_true"]) == (2, 4)
+    assert pw["precision"] == pytest.approx(1 / 2) and pw["recall"] == pytest.approx(1 / 4)
+    # B-cubed precision: 1,2 -> 1; 3 -> 1; 4 -> 1; 5,6 -> 1/2 each => 5/6
+    # B-cubed recall: 1,2 -> 2/3; 3 -> 1/3; 4,5 -> 1/2; 6 -> 1 => (4/3 + 1/3 + 1 + 1) / 6
+    assert result["bcubed"]["precision"] == pytest.approx(5 / 6)
+    assert result["bcubed"]["recall"] == pytest.approx((2 / 3 * 2 + 1 / 3 + 1 / 2 * 2 + 1) / 6)
+    assert result["by_source"]["health"]["pairwise"]["pairs_true"] == 3
+
+
+def test_transitive_closure_and_clusters_agree(truth: Path) -> None:
+    assert clusters_from_pairs(_pairs((3, 1), (2, 3)), [1, 2, 3, 4]) == {1: 1, 2: 1, 3: 1, 4: 4}
+    clusters = pd.DataFrame(
+        {"unique_id": [1, 2, 3, 4, 5, 6], "person_id": ["P1", "P1", "P1", "P2", "P2", "P3"]}
+    )
+    assert evaluate(clusters, truth, RECORDS)["pairwise"]["f1"] == 1.0
