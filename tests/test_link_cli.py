@@ -58,7 +58,7 @@ def test_people_keep_their_ids_when_the_other_agencies_files_arrive(world, cli_d
     files = source_files(world)
     for path, mapping in files[:3]:
         ingest_file(cli_db, path, mapping)
-    assert "persons created" in _ok("link")
+    assert "lineage: created" in _ok("link")
     first = _persons(cli_db)
     for path, mapping in files[3:]:
         ingest_file(cli_db, path, mapping)

@@ -47,7 +47,8 @@ def summary_table(summary: RunSummary, previous: dict[str, Any] | None) -> Table
         key = name.split()[0] if name != "pairs at threshold" else "strong_pairs"
         table.add_row(name, str(value), str(prev.get(key, "-")))
     for action in ("created", "added", "merged", "moved", "split", "retired"):
-        table.add_row(f"persons {action}", str(summary.changes.get(action, 0)), "")
+        before = prev.get("changes", {}).get(action, 0) if previous else "-"
+        table.add_row(f"lineage: {action}", str(summary.changes.get(action, 0)), str(before))
     table.add_row("model", "trained now" if summary.trained else "saved model reused", "")
     table.add_row("seconds", f"{summary.seconds:.1f}", str(prev.get("seconds", "-")))
     return table
@@ -106,6 +107,11 @@ def withdraw_cmd(
         console.print(f"decision {decision_id} withdrawn; the next `joindots link` applies it")
 
 
+def _few(records: list[int], shown: int = 10) -> str:
+    text = ", ".join(map(str, records[:shown]))
+    return text + (f" ... ({len(records)} in all)" if len(records) > shown else "")
+
+
 def _lineage_table(rows: list[Any]) -> Table:
     table = Table(title="lineage")
     for name in ("id", "when", "action", "person", "other persons", "records", "caused by"):
@@ -113,7 +119,7 @@ def _lineage_table(rows: list[Any]) -> Table:
     for r in rows:
         table.add_row(
             str(r.id), f"{r.at:%Y-%m-%d %H:%M}", r.action, r.person_id, ", ".join(r.other_person_ids),
-            ", ".join(map(str, r.record_ids)), r.caused_by,
+            _few(r.record_ids), r.caused_by,
         )  # fmt: skip
     return table
 
