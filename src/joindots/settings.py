@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     disclosure_threshold: int = Field(
         default=4, ge=1, description="Counts from 1 to this value are suppressed as [c] in published tables."
     )
+    disclosure_round_totals: int | None = Field(
+        default=None,
+        ge=2,
+        description="Round published totals to a multiple of this base (unset: exact totals).",
+    )
+    population_baseline: Path | None = Field(
+        default=None,
+        description="CSV (force, year, population) for rates; the bundled synthetic one if unset.",
+    )
     session_secret: str | None = Field(
         default=None,
         description="Secret for signing web sessions; generated and kept in work_dir when not set.",

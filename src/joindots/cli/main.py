@@ -16,6 +16,7 @@ from joindots.cli import (
     network_cmds,
     quality_cmds,
     screen_cmds,
+    stats_cmds,
     synth_cmds,
     web_cmds,
 )
@@ -49,6 +50,7 @@ for module in (
     screen_cmds,
     link_cmds,
     quality_cmds,
+    stats_cmds,
     network_cmds,
 ):
     module.register(app)

@@ -1,0 +1,239 @@
+"""Build the statistics release: tables by age band, sex, self-defined ethnicity, nationality, force
+and year, rates per population with exact Poisson intervals, each protected by disclosure control
+against this and every earlier release; stored in the release log and written as CSV, HTML, xlsx."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from scipy.stats import chi2
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from joindots.audit import Action, record_access
+from joindots.domain.codes import SELF_DEFINED_ETHNICITY
+from joindots.settings import get_settings
+from joindots.stats.disclosure import TOTAL, C, Grid, Protected, Release, protect
+from joindots.stats.people import AGE_BANDS, NOT_RECORDED, Counted, counted_people
+from joindots.stats.tables import ReleaseTable, StatsRelease
+from joindots.store.db import session_scope
+
+BUNDLED_BASELINE = Path(__file__).with_name("population_baseline.csv")
+WHO = ("Suspects", "Victims")
+ORDER = {
+    "age_band": [label for _, label in AGE_BANDS] + [NOT_RECORDED],
+    "sex": ["Female", "Male", NOT_RECORDED],
+    "ethnicity": [f"{c} {label}" for c, label in SELF_DEFINED_ETHNICITY.items()] + [NOT_RECORDED],
+}
+TITLES = {
+    "age_band": "by age band (age at first event)",
+    "sex": "by sex",
+    "ethnicity": "by self-defined ethnicity (18+1)",
+    "nationality": "by nationality (ISO 3166 alpha-3)",
+}
+
+
+@dataclass
+class StatsTable:
+    name: str
+    title: str
+    caveat: str
+    protected: Protected
+    extra: pd.DataFrame | None = field(default=None)  # rates beside a table, suppression applied
+
+
+def _key(key: tuple[str, str]) -> str:
+    return f"{key[0]}|{key[1]}"
+
+
+def _unkey(text: str) -> tuple[str, str]:
+    row, col = text.split("|", 1)
+    return row, col
+
+
+def _grid(people: pd.DataFrame, row: str, col: str, rows: list[str] | None, cols: list[str] | None) -> Grid:
+    counts = people.groupby([row, col]).size()
+    rows = rows or sorted(set(people[row]) - {NOT_RECORDED}) + [NOT_RECORDED]
+    cols = cols or sorted(set(people[col]))
+    return Grid(tuple(rows), tuple(cols), {(r, c): int(counts.get((r, c), 0)) for r in rows for c in cols})
+
+
+def _caveat(people: pd.DataFrame, column: str, label: str) -> str:
+    """How much is not recorded, as a percentage rounded to the nearest 10 (so it cannot give back a
+    suppressed count)."""
+    if people.empty:
+        return f"No people counted; {label} completeness cannot be assessed."
+    share = (people[column] == NOT_RECORDED).mean() * 100
+    return (
+        f"{label.capitalize()} is not recorded for about {10 * round(share / 10):.0f}% of the people counted "
+        "(rounded to the nearest 10%); 'Not recorded' is its own row and is never imputed."
+    )
+
+
+def _history(session: Session, name: str) -> list[Release]:
+    rows = session.scalars(
+        select(ReleaseTable).where(ReleaseTable.name == name).order_by(ReleaseTable.id)
+    ).all()
+    out = []
+    for r in rows:
+        counts = {_unkey(k): v for k, v in r.counts.items()}
+        grid = Grid(tuple(r.rows), tuple(r.cols), counts)
+        out.append(Release(grid, frozenset(_unkey(k) for k in r.suppressed)))
+    return out
+
+
+def build_tables(
+    session: Session, counted: Counted, threshold: int, round_totals: int | None
+) -> list[StatsTable]:
+    people = counted.people
+    tables = []
+    for column, title in TITLES.items():
+        grid = _grid(people, column, "who", ORDER.get(column), list(WHO))
+        name = f"{column}"
+        protected = protect(grid, threshold, _history(session, name), round_totals)
+        tables.append(
+            StatsTable(
+                name,
+                f"Suspects and victims {title}",
+                _caveat(people, column, column.replace("_", " ")),
+                protected,
+            )
+        )
+    for who in WHO:
+        part = people[people["who"] == who]
+        grid = _grid(part, "force", "year", None, None)
+        name = f"{who.lower()}_by_force_year"
+        protected = protect(grid, threshold, _history(session, name), round_totals)
+        table = StatsTable(
+            name, f"{who} by force area and year", _caveat(part, "force", "force area"), protected
+        )
+        table.extra = rates(protected, load_baseline(get_settings().population_baseline))
+        tables.append(table)
+    return tables
+
+
+def load_baseline(path: Path | None) -> pd.DataFrame:
+    frame = pd.read_csv(path or BUNDLED_BASELINE, dtype={"force": str, "year": str})
+    return frame[["force", "year", "population"]]
+
+
+def poisson_interval(count: int, level: float = 0.95) -> tuple[float, float]:
+    """Exact (Garwood) Poisson interval for a count."""
+    alpha = 1 - level
+    low = 0.0 if count == 0 else chi2.ppf(alpha / 2, 2 * count) / 2
+    high = chi2.ppf(1 - alpha / 2, 2 * (count + 1)) / 2
+    return float(low), float(high)
+
+
+def rates(protected: Protected, baseline: pd.DataFrame) -> pd.DataFrame:
+    """Rate per 100,000 population for each published force-year cell; suppressed cells stay [c] and a
+    missing population is [x]."""
+    pop = {(f, y): int(p) for f, y, p in baseline.itertuples(index=False)}
+    shown = protected.published()
+    out: list[list[object]] = []
+    for force in protected.grid.rows:
+        for year in protected.grid.cols:
+            value = shown[(force, year)]
+            population = pop.get((force, year))
+            if value == C:
+                out.append([force, year, C, population or "[x]", C, C, C])
+            elif population is None or not isinstance(value, int):
+                out.append([force, year, value, "[x]", "[x]", "[x]", "[x]"])
+            else:
+                low, high = poisson_interval(value)
+                per = 100_000 / population
+                out.append(
+                    [
+                        force,
+                        year,
+                        value,
+                        population,
+                        round(value * per, 3),
+                        round(low * per, 3),
+                        round(high * per, 3),
+                    ]
+                )
+    return pd.DataFrame(
+        out, columns=["force", "year", "count", "population", "rate_per_100k", "lower_95", "upper_95"]
+    )
+
+
+def published_frame(table: StatsTable) -> pd.DataFrame:
+    shown = table.protected.published()
+    grid = table.protected.grid
+    rows = [*grid.rows, TOTAL]
+    data = [[shown[(r, c)] for c in (*grid.cols, TOTAL)] for r in rows]
+    return pd.DataFrame(data, index=pd.Index(rows, name=""), columns=[*grid.cols, TOTAL])
+
+
+def run_stats(engine: Engine, out_dir: Path, actor: str) -> tuple[int, list[StatsTable], str]:
+    """Make, log and write one release (one transaction: a failure leaves the release log as it was)."""
+    settings = get_settings()
+    with session_scope(engine) as session:
+        counted = counted_people(session)
+        tables = build_tables(
+            session, counted, settings.disclosure_threshold, settings.disclosure_round_totals
+        )
+        release = StatsRelease(
+            released_by=actor, basis=counted.basis, threshold=settings.disclosure_threshold
+        )
+        session.add(release)
+        session.flush()
+        for t in tables:
+            session.add(_log_row(release.id, t))
+        for action in (Action.CONSULTATION, Action.DISCLOSURE):
+            record_access(
+                session,
+                actor=actor,
+                action=action,
+                subject=f"statistics release {release.id}",
+                justification="aggregate statistics with disclosure control",
+                recipient=str(out_dir) if action == Action.DISCLOSURE else None,
+                details={"tables": [t.name for t in tables], "people": len(counted.people)},
+            )
+        release_id = release.id
+    from joindots.stats.output import write_outputs
+
+    write_outputs(out_dir, release_id, counted.basis, tables)
+    return release_id, tables, counted.basis
+
+
+def _log_row(release_id: int, t: StatsTable) -> ReleaseTable:
+    grid = t.protected.grid
+    return ReleaseTable(
+        release_id=release_id,
+        name=t.name,
+        title=t.title,
+        caveat=t.caveat,
+        rows=list(grid.rows),
+        cols=list(grid.cols),
+        counts={_key(k): grid.value(k) for k in grid.cells()},
+        published={_key(k): v for k, v in t.protected.published().items()},
+        suppressed=sorted(_key(k) for k in t.protected.suppressed),
+    )
+
+
+def web_summary(session: Session) -> list[dict[str, Any]]:
+    """The latest release's tables as published (suppressed already; true counts never leave here)."""
+    latest = session.scalars(select(StatsRelease).order_by(StatsRelease.id.desc()).limit(1)).first()
+    if latest is None:
+        return []
+    tables = session.scalars(
+        select(ReleaseTable).where(ReleaseTable.release_id == latest.id).order_by(ReleaseTable.id)
+    )
+    return [
+        {
+            "release": latest.id,
+            "basis": latest.basis,
+            "table": t.name,
+            "title": t.title,
+            "caveat": t.caveat,
+            "rows": [*t.rows, TOTAL],
+            "cols": [*t.cols, TOTAL],
+            "published": dict(t.published),
+        }
+        for t in tables
+    ]
