@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 from sqlalchemy import Engine, select
 
 from joindots.store.db import session_scope
 from joindots.store.schema import LoadBatch, PersonRecord, SourceRow
+from joindots.synth import generate_world
 
 
 def add_records(engine: Engine, source: str, people: list[tuple[str, str, str]]) -> list[int]:
@@ -75,3 +78,14 @@ class RuleScorer:
         return pd.DataFrame(
             out, columns=["record_l", "record_r", "match_probability", "match_weight", "explanation"]
         )
+
+
+WORLD_SEED = 1
+
+
+def make_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic world of 1,000 people (seed printed), for module-scoped fixtures."""
+    print(f"world seed={WORLD_SEED}")
+    out = tmp_path_factory.mktemp("world")
+    generate_world(out, 1000, WORLD_SEED)
+    return out

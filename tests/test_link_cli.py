@@ -19,20 +19,17 @@ from joindots.link.identity import current_persons
 from joindots.settings import get_settings
 from joindots.store.db import session_scope
 from joindots.store.link_tables import Lineage, MatchPair
-from joindots.synth import generate_world
-from link_factory import add_records
+from link_factory import add_records, make_world
 
 pytestmark = pytest.mark.slow
-runner = CliRunner()
-SEED = 1
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Path:
-    print(f"world seed={SEED}")
-    out = tmp_path_factory.mktemp("world")
-    generate_world(out, 1000, SEED)
-    return out
+    return make_world(tmp_path_factory)
+
+
+runner = CliRunner()
 
 
 @pytest.fixture

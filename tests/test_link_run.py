@@ -3,15 +3,18 @@ is trained once and reused, and a run that fails leaves yesterday's answer untou
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
 from joindots.audit.tables import AccessLog
 from joindots.errors import InvalidInput
+from joindots.ingest.load import ingest_dir
 from joindots.link.run import run_linkage
 from joindots.store.db import session_scope
 from joindots.store.link_tables import Lineage, LinkRun, MatchPair, RecordPerson
-from link_factory import RuleScorer, add_records
+from link_factory import RuleScorer, add_records, make_world
 
 POLICE = [
     ("N1", "Ayla Brennick", "1990-02-03"),
@@ -101,3 +104,33 @@ def test_a_failed_run_leaves_the_last_good_state(engine) -> None:
         assert "scoring broke" in runs[1].stats["error"]
         assert s.scalars(select(MatchPair.run_id).distinct()).all() == [good.run_id]
         assert {row.run_id for row in s.scalars(select(Lineage))} == {good.run_id}
+
+
+@pytest.fixture(scope="module")
+def small_world(tmp_path_factory) -> Path:
+    return make_world(tmp_path_factory)
+
+
+@pytest.mark.slow
+def test_the_splink_model_links_a_small_world_on_both_databases(engine, small_world) -> None:
+    ingest_dir(engine, small_world)
+    summary = run_linkage(engine)
+    assert summary.trained and summary.persons < summary.records
+    assert set(summary.timings) == {
+        "load records",
+        "train model",
+        "score pairs",
+        "store pairs",
+        "cluster",
+        "assign IDs",
+    }
+    print(f"records {summary.records} persons {summary.persons} pairs {summary.pairs} in {summary.seconds}s")
+    with session_scope(engine) as s:
+        pair = s.scalars(select(MatchPair).order_by(MatchPair.match_probability.desc())).first()
+        assert pair is not None and pair.match_probability >= 0.9
+        assert all(isinstance(part["weight"], float) for part in pair.explanation.values())
+        run = s.get_one(LinkRun, summary.run_id)
+        assert run.model["comparisons"], "the trained model is saved with the run"
+        assert s.query(RecordPerson).count() == summary.records
+    again = run_linkage(engine)
+    assert not again.trained and again.changes == {} and _persons(engine)
