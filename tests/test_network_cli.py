@@ -110,3 +110,30 @@ def test_timeline_and_neighbourhood(cli_db: Engine) -> None:
     types = {e["data"]["type"] for e in hood["edges"]}
     assert {"found_with", "uses_phone", "missing_in"} <= types
     assert "vehicle:AB12CDE" in {n["data"]["id"] for n in neighbourhood(cli_db, "P000006", hops=3)["nodes"]}
+
+
+def test_evaluate_groups_against_truth(cli_db: Engine, tmp_path: Path) -> None:
+    records = [("police_north", "N1#1", "T1"), ("social_care", "S1#1", "T1"), ("police_north", "N1#2", "T2"),
+               ("police_north", "N2#1", "T3"), ("missing", "M1#1", "T4"), ("missing", "M1#2", "T5"),
+               ("police_south", "S9#1", "T5"), ("police_south", "S10#2", "T5"), ("hotel", "H1", "T6"),
+               ("police_south", "S9#2", "T7"), ("police_south", "S10#1", "T7")]  # fmt: skip
+    with (tmp_path / "records.csv").open("w", newline="") as fh:
+        csv.writer(fh).writerows([("source", "record_id", "person_id"), *records])
+    groups = [
+        ("G0", "T1"),
+        ("G0", "T2"),
+        ("G0", "T3"),
+        ("G1", "T4"),
+        ("G1", "T5"),
+        ("G1", "T7"),
+        ("G1", "T9"),
+    ]
+    with (tmp_path / "groups.csv").open("w", newline="") as fh:
+        csv.writer(fh).writerows(
+            [("group_id", "person_id", "role"), *((g, p, "offender") for g, p in groups)]
+        )
+    invoke("groups")
+    out = invoke("evaluate-groups", "--truth", str(tmp_path / "groups.csv"))
+    # G0 is found whole; G1's best match is {E, G} (2 of 4 true members, F1 2*2/(2+4) = 0.667)
+    assert "1 of 2 true groups found" in out
+    assert "0.667" in out and "1.000" in out
