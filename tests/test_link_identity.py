@@ -11,6 +11,7 @@ from sqlalchemy import select
 from joindots.errors import Conflict, InvalidInput, NotFound
 from joindots.link.decisions import decide, resolve_record, undo, withdraw
 from joindots.link.identity import assign_ids
+from joindots.link.lineage import history
 from joindots.link.run import run_linkage
 from joindots.store.db import make_engine, migrate, session_scope
 from joindots.store.link_tables import Lineage, LinkRun, Person, RecordPerson
@@ -209,3 +210,18 @@ def test_every_change_of_person_is_in_the_lineage_and_ids_never_repeat(property_
         assert {p for p, st_ in status.items() if st_ == "retired"} == retired
         assert {row.person_id for row in rows if row.action == "retired"} == gone
         before = after
+
+
+def test_a_persons_history_names_the_changes_on_either_side(engine) -> None:
+    n1, n2, n3, n4, n5 = add_records(engine, "police_north", TWINS)
+    run_linkage(engine, scorer=RuleScorer())
+    people = _persons(engine)
+    decide(engine, n4, n5, "same", "analyst1", "same school")
+    keep, gone = _persons(engine)[n4], ({people[n4], people[n5]} - {_persons(engine)[n4]}).pop()
+    with session_scope(engine) as s:
+        kept = [(r.action, r.person_id) for r in history(s, keep)]
+        lost = [(r.action, r.person_id) for r in history(s, gone)]
+        other = [(r.action, r.person_id) for r in history(s, people[n1])]
+    assert kept == [("created", keep), ("merged", keep), ("retired", gone)]
+    assert lost == [("created", gone), ("merged", keep), ("retired", gone)]
+    assert other == [("created", people[n1])]

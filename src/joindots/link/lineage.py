@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session
 
 from joindots.store.base import utcnow
@@ -58,7 +58,12 @@ def history(session: Session, person_id: str) -> list[Lineage]:
     """Every lineage row that names the person, as the subject or as the other side, oldest first."""
     rows = session.scalars(
         select(Lineage)
-        .where(or_(Lineage.person_id == person_id, Lineage.other_person_ids.is_not(None)))
+        .where(
+            or_(
+                Lineage.person_id == person_id,
+                cast(Lineage.other_person_ids, String).contains(f'"{person_id}"'),
+            )
+        )
         .order_by(Lineage.id)
     ).all()
     return [r for r in rows if r.person_id == person_id or person_id in (r.other_person_ids or [])]
