@@ -83,7 +83,7 @@ def test_swapped_names_and_dob_link(world: World) -> None:
     assert explain_pair(world.model, base, swapped)["match_probability"] > 0.5
     other_year = {**base, "unique_id": 999_998, "dob": str(int(base["dob"][:4]) + 1) + base["dob"][4:]}
     result = explain_pair(world.model, base, other_year)
-    assert result["fields"]["dob"]["level"] == "same day, other year"
+    assert result["fields"]["dob"]["level"] == "same day, year one digit off"
 
 
 def test_instant_match_of_a_stored_record(world: World, pairs: pd.DataFrame) -> None:

@@ -39,11 +39,14 @@ def _dob() -> cl.CustomComparison:
             cll.NullLevel("dob"),
             cll.ExactMatchLevel("dob").configure(label_for_charts="exact"),
             cll.CustomLevel("dob_l = dob_swapped_r", "day and month swapped"),
-            cll.CustomLevel("dob_month_day_l = dob_month_day_r", "same day, other year"),
+            cll.CustomLevel(
+                "dob_month_day_l = dob_month_day_r AND levenshtein(dob_year_l, dob_year_r) = 1",
+                "same day, year one digit off",
+            ),
             cll.LevenshteinLevel("dob", 1).configure(label_for_charts="one character off"),
             cll.ElseLevel(),
         ],
-        comparison_description="dob: exact, swapped, year slip, typo",
+        comparison_description="dob: exact, day/month swapped, year digit slip, one character off",
     )
 
 
