@@ -266,8 +266,15 @@ class _Builder:
             index=frame.index,
             dtype="float64",
         )
-        note = f"median {days.median():.0f} days offence to outcome" if both.any() else "no outcome dates"
-        self.rows += _measure(frame, days >= 0, both, "outcome date", "timeliness", note)
+        for source in sorted(set(frame["source"])):
+            mine = frame["source"] == source
+            median = days[mine & both].median()
+            note = (
+                f"median {median:.0f} days offence to outcome" if (mine & both).any() else "no outcome dates"
+            )
+            self.rows += _measure(
+                frame[mine], (days >= 0)[mine], both[mine], "outcome date", "timeliness", note
+            )
         self.feedback.append(_failures(frame, both & (days < 0), "outcome before offence", "outcome_date"))
 
 
@@ -280,6 +287,10 @@ def build_scorecard(frame: pd.DataFrame, mappings: dict[str, Mapping]) -> Scorec
     builder.consistency()
     builder.timeliness()
     rows = pd.DataFrame(builder.rows, columns=COLUMNS)
+    # suspects' fields only for sources that record suspects
+    with_suspects = set(frame.loc[frame["role"] == "suspect", "source"])
+    rows = rows[~rows["field"].str.endswith("(suspects)") | rows["source"].isin(with_suspects)]
+    rows = rows.reset_index(drop=True)
     for field in FIELDS:
         for source, mapping in mappings.items():
             if not _collected(mapping, field):

@@ -132,12 +132,19 @@ def _per_person(frame: pd.DataFrame) -> pd.DataFrame:
                 "sex": SEX_LABELS.get(_mode(g["sex"], ("U",)) or "", NOT_RECORDED),
                 "ethnicity": _ethnicity_label(ethnicity, g["ethnicity"]),
                 "nationality": _mode(g["nationality"]) or NOT_RECORDED,
-                "force": (first["force"] if first is not None else None) or NOT_RECORDED,
+                "force": _first(dated["force"]) or NOT_RECORDED,
                 "year": str(first["date"].year) if first is not None else NOT_RECORDED,
             }
         )
     cols = ["person", "who", "age_band", "sex", "ethnicity", "nationality", "force", "year"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def _first(values: pd.Series) -> Any:
+    """The first recorded value (events in date order): a person's force area is the first force
+    that dealt with them, even when an earlier event (a hospital visit) has none."""
+    present = values.dropna()
+    return present.iloc[0] if len(present) else None
 
 
 def _ethnicity_label(code: str | None, values: pd.Series) -> str:
