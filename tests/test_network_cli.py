@@ -137,3 +137,17 @@ def test_evaluate_groups_against_truth(cli_db: Engine, tmp_path: Path) -> None:
     # G0 is found whole; G1's best match is {E, G} (2 of 4 true members, F1 2*2/(2+4) = 0.667)
     assert "1 of 2 true groups found" in out
     assert "0.667" in out and "1.000" in out
+
+
+def test_web_summary_empty_then_filled_and_export_by_view(cli_db: Engine, tmp_path: Path) -> None:
+    with session_scope(cli_db) as s:
+        assert web_summary(s) == []
+    assert runner.invoke(app, ["export", "groups", "--out", str(tmp_path / "x.csv")]).exit_code != 0
+    invoke("groups")
+    with session_scope(cli_db) as s:
+        summary = web_summary(s)
+    assert {g["view"] for g in summary} == {"strict", "loose"}
+    assert set(summary[0]) == {"key", "view", "stability", "size", "members", "victims", "uncertain_ties"}
+    invoke("export", "groups", "--view", "loose", "--out", str(tmp_path / "loose.csv"))
+    loose_keys = {g["key"] for g in summary if g["view"] == "loose"}
+    assert {r["group_id"] for r in csv.DictReader((tmp_path / "loose.csv").open())} == loose_keys

@@ -86,6 +86,7 @@ def timeline_cmd(
 @export_app.command("groups")
 def export_groups_cmd(
     out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    view: Annotated[str, typer.Option("--view", help="strict, loose or all.")] = "strict",
     actor: Annotated[str, ACTOR] = "cli",
     why: Annotated[str, WHY] = "export of offender groups",
 ) -> None:
@@ -93,7 +94,9 @@ def export_groups_cmd(
     from joindots.network.exports import group_rows, write_groups_csv
 
     with clear_errors(), session_scope(ready_engine()) as session:
-        rows = group_rows(session)
+        if view not in ("strict", "loose", "all"):
+            raise InvalidInput(f"unknown view {view!r}: use strict, loose or all")
+        rows = group_rows(session, None if view == "all" else view)
         write_groups_csv(rows, out)
         record_access(session, actor=actor, action=Action.DISCLOSURE, subject="groups export",
                       justification=why, recipient=str(out), details={"rows": len(rows)})  # fmt: skip

@@ -38,13 +38,16 @@ def strength(p: float | None, threshold: float, loose: float) -> str:
     return "unconfirmed" if p >= loose else "tentative"
 
 
-def group_rows(session: Session) -> list[tuple[str, str, str]]:
-    """(group_id, person_id, role) for every group of the latest build: offenders, then linked victims."""
+def group_rows(session: Session, view: str | None = None) -> list[tuple[str, str, str]]:
+    """(group_id, person_id, role) for the groups of the latest build (of one view, or both):
+    offenders, then linked victims."""
     build_id = latest_build_id(session)
     if build_id is None:
         raise NotFound("no groups yet: run `joindots groups` first")
     rows: list[tuple[str, str, str]] = []
     q = select(OffenderGroup).where(OffenderGroup.build_id == build_id).order_by(OffenderGroup.group_key)
+    if view is not None:
+        q = q.where(OffenderGroup.view == view)
     for g in session.scalars(q):
         rows += [(g.group_key, p, "offender") for p in group_members(session, build_id, g.id)]
         rows += [(g.group_key, v, "victim") for v in g.victims]
