@@ -17,6 +17,7 @@ from joindots.quality.service import run_quality, web_summary
 from joindots.store.db import session_scope
 from joindots.store.schema import Quarantine
 from joindots.synth import generate_world
+from joindots.web.parts import part_result
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +104,7 @@ def test_cli_writes_scorecard_feedback_and_logs_consultation(
     with session_scope(loaded) as session:
         summary = web_summary(session)
         assert summary and all("rate" in item for item in summary)
+        assert part_result(session, "quality").available  # what the web app shows
         assert (
             session.scalars(select(AccessLog).where(AccessLog.action == "consultation")).first() is not None
         )

@@ -217,23 +217,26 @@ def _log_row(release_id: int, t: StatsTable) -> ReleaseTable:
 
 
 def web_summary(session: Session) -> list[dict[str, Any]]:
-    """The latest release's tables as published (suppressed already; true counts never leave here)."""
+    """The latest release's tables as published, one item per cell (suppressed already; the true
+    counts never leave this module). The first cell of each table carries who was counted and the
+    table's completeness caveat."""
     latest = session.scalars(select(StatsRelease).order_by(StatsRelease.id.desc()).limit(1)).first()
     if latest is None:
         return []
     tables = session.scalars(
         select(ReleaseTable).where(ReleaseTable.release_id == latest.id).order_by(ReleaseTable.id)
     )
-    return [
-        {
-            "release": latest.id,
-            "basis": latest.basis,
-            "table": t.name,
-            "title": t.title,
-            "caveat": t.caveat,
-            "rows": [*t.rows, TOTAL],
-            "cols": [*t.cols, TOTAL],
-            "published": dict(t.published),
-        }
-        for t in tables
-    ]
+    items = []
+    for t in tables:
+        for n, (row, col) in enumerate((r, c) for r in [*t.rows, TOTAL] for c in [*t.cols, TOTAL]):
+            items.append(
+                {
+                    "release": latest.id,
+                    "table": t.name,
+                    "row": row,
+                    "column": col,
+                    "value": t.published[_key((row, col))],
+                    "note": f"{latest.basis}. {t.caveat}" if n == 0 else "",
+                }
+            )
+    return items
