@@ -19,7 +19,7 @@ from joindots.cli.main import app
 from joindots.network.tables import GroupMember, NetworkBuild, OffenderGroup
 from joindots.settings import get_settings
 from joindots.stats.disclosure import TOTAL, C
-from joindots.stats.service import poisson_interval, run_stats, web_summary
+from joindots.stats.service import _caveat, poisson_interval, run_stats, web_summary
 from joindots.stats.tables import ReleaseTable
 from joindots.store.db import session_scope
 from joindots.store.link_tables import Person, RecordPerson
@@ -99,7 +99,7 @@ def test_totals_reconcile_with_distinct_linked_persons(engine: Engine, tmp_path:
     assert north[f"{TOTAL}|{TOTAL}"] == len(roles["suspect"])
     eth = next(t for t in tables if t.name == "ethnicity")
     assert eth.protected.grid.rows[-1] == "Not recorded"
-    assert "not recorded" in eth.caveat
+    assert "'Not recorded' is its own row" in eth.caveat
 
 
 def test_no_published_cell_below_threshold_anywhere(engine: Engine, tmp_path: Path) -> None:
@@ -174,3 +174,10 @@ def test_poisson_interval_contains_the_count(count: int) -> None:
         assert (low, round(high, 3)) == (0.0, 3.689)  # the textbook exact upper limit for 0
     else:
         assert low > 0
+
+
+def test_completeness_caveat_cannot_give_back_a_small_count() -> None:
+    few = pd.DataFrame({"ethnicity": ["Not recorded"] + ["W1"] * 9})
+    assert "%" not in _caveat(few, "ethnicity", "ethnicity", 4)  # 10% of 10 people would be one person
+    many = pd.DataFrame({"ethnicity": ["Not recorded"] * 33 + ["W1"] * 67})
+    assert "about 30%" in _caveat(many, "ethnicity", "ethnicity", 4)

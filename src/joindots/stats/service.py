@@ -61,15 +61,17 @@ def _grid(people: pd.DataFrame, row: str, col: str, rows: list[str] | None, cols
     return Grid(tuple(rows), tuple(cols), {(r, c): int(counts.get((r, c), 0)) for r in rows for c in cols})
 
 
-def _caveat(people: pd.DataFrame, column: str, label: str) -> str:
-    """How much is not recorded, as a percentage rounded to the nearest 10 (so it cannot give back a
-    suppressed count)."""
-    if people.empty:
-        return f"No people counted; {label} completeness cannot be assessed."
+def _caveat(people: pd.DataFrame, column: str, label: str, threshold: int) -> str:
+    """How much is not recorded, as a percentage rounded to the nearest 10 - given only when 10% of
+    the people counted is more than the threshold, so the share cannot give back a suppressed count."""
+    rule = "'Not recorded' is its own row and is never imputed."
+    smallest = 10 * (threshold + 1)
+    if len(people) < smallest:
+        return f"Fewer than {smallest} people counted, so the share without a recorded {label} is not given; {rule}"
     share = (people[column] == NOT_RECORDED).mean() * 100
     return (
         f"{label.capitalize()} is not recorded for about {10 * round(share / 10):.0f}% of the people counted "
-        "(rounded to the nearest 10%); 'Not recorded' is its own row and is never imputed."
+        f"(rounded to the nearest 10%); {rule}"
     )
 
 
@@ -98,7 +100,7 @@ def build_tables(
             StatsTable(
                 name,
                 f"Suspects and victims {title}",
-                _caveat(people, column, column.replace("_", " ")),
+                _caveat(people, column, column.replace("_", " "), threshold),
                 protected,
             )
         )
@@ -108,7 +110,7 @@ def build_tables(
         name = f"{who.lower()}_by_force_year"
         protected = protect(grid, threshold, _history(session, name), round_totals)
         table = StatsTable(
-            name, f"{who} by force area and year", _caveat(part, "force", "force area"), protected
+            name, f"{who} by force area and year", _caveat(part, "force", "force area", threshold), protected
         )
         table.extra = rates(protected, load_baseline(get_settings().population_baseline))
         tables.append(table)
