@@ -20,6 +20,7 @@ from joindots.cli.export_cmds import export_app
 from joindots.errors import InvalidInput, NotFound
 from joindots.link import decisions, identity, lineage
 from joindots.link.run import STEPS, RunSummary, explain_records, run_linkage
+from joindots.pipeline import after_link
 from joindots.store.db import session_scope
 from joindots.store.link_tables import LinkRun, Person
 from joindots.store.schema import PersonRecord
@@ -61,6 +62,10 @@ def link_cmd(
     backend: Annotated[
         str | None, typer.Option("--backend", help="duckdb or spark (default: settings).")
     ] = None,
+    analyse: Annotated[
+        bool,
+        typer.Option("--analyse/--no-analyse", help="Then rebuild the groups and screen the cases again."),
+    ] = True,
     actor: Annotated[str, ACTOR] = "cli",
 ) -> None:
     """Link every record into persons with stable IDs, honouring analysts' decisions."""
@@ -81,6 +86,11 @@ def link_cmd(
 
             summary = run_linkage(engine, retrain=retrain, backend=backend, actor=actor, progress=step)
         console.print(summary_table(summary, previous))
+        if analyse:
+            with console.status("rebuilding groups and screening cases"):
+                after = after_link(engine, actor)
+            for name, line in after.items():
+                console.print(f"{name}: {line}")
 
 
 def decide_cmd(

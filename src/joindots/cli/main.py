@@ -10,6 +10,7 @@ import typer
 from joindots.cli import (
     common,
     db_cmds,
+    demo_cmds,
     export_cmds,
     ingest_cmds,
     link_cmds,
@@ -52,6 +53,7 @@ for module in (
     quality_cmds,
     stats_cmds,
     network_cmds,
+    demo_cmds,
 ):
     module.register(app)
 
