@@ -1,10 +1,19 @@
-"""A small world for the web tests, built through the ORM: two sources, linked people, a pair to
-review, a shared phone, and users of every role with known passwords. Synthetic people only."""
+"""Worlds for the web tests. Synthetic people only.
+
+`build_world`: a tiny world built through the ORM (two sources, linked people, a pair to review, a
+shared phone), for tests of rules that need exact names. `linked_world`: a real one, a synthetic world
+of LINKED_PEOPLE made, ingested, linked by the real model, grouped, screened, scored for quality and
+published as statistics, exactly as `joindots demo` does it; built once per test session and copied
+for each test. Users of every role have known passwords.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -12,7 +21,7 @@ from sqlalchemy import Engine
 from joindots.auth.roles import Role
 from joindots.auth.users import create_user, set_password
 from joindots.settings import Settings
-from joindots.store.db import session_scope
+from joindots.store.db import make_engine, migrate, session_scope
 from joindots.store.link_tables import LinkRun, MatchPair, Person, RecordPerson
 from joindots.store.schema import Event, LoadBatch, PersonRecord, RecordObject, SourceRow
 from joindots.web import create_app
@@ -187,3 +196,47 @@ def sign_in(client: TestClient, username: str, purpose: str = PURPOSE) -> str:
     marker = 'name="csrf_token" value="'
     start = page.text.index(marker) + len(marker)
     return page.text[start : page.text.index('"', start)]
+
+
+LINKED_PEOPLE, LINKED_SEED = 500, 1
+LINKED_USERS = {role: f"{role.value}1" for role in Role}
+
+
+def _build_linked(folder: Path) -> Path:
+    from joindots.ingest.load import ingest_dir
+    from joindots.link.run import run_linkage
+    from joindots.network.groups import build_groups
+    from joindots.quality.service import run_quality
+    from joindots.screening.queue import screen
+    from joindots.stats.service import run_stats
+    from joindots.synth import generate_world
+
+    print(f"linked web world: people={LINKED_PEOPLE} seed={LINKED_SEED}")
+    db = folder / "building.db"  # renamed once complete, so a failed build is never reused
+    engine = make_engine(f"sqlite:///{db}")
+    migrate(engine)
+    generate_world(folder / "world", LINKED_PEOPLE, LINKED_SEED)
+    ingest_dir(engine, folder / "world", "test")
+    run_linkage(engine, actor="test")
+    build_groups(engine, "test")
+    screen(engine, "test")
+    run_quality(engine, folder / "outputs" / "quality", "test")
+    run_stats(engine, folder / "outputs" / "stats", "test")
+    for role, username in LINKED_USERS.items():
+        add_user(engine, username, role)
+    engine.dispose()
+    return db
+
+
+def linked_world(tmp_path_factory, into: Path) -> Engine:
+    """A copy, in `into`, of the session's linked world (built by the first test that asks)."""
+    folder = tmp_path_factory.getbasetemp() / "linked-web-world"
+    folder.mkdir(exist_ok=True)
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        built = folder / "linked.db"
+        if not built.exists():
+            _build_linked(folder).rename(built)
+    copy = into / "linked.db"
+    shutil.copy(built, copy)
+    return make_engine(f"sqlite:///{copy}")

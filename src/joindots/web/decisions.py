@@ -1,7 +1,8 @@
 """Identity links waiting for a person to decide, and recording that decision.
 
-The decision is written as a `match_decision` row, which every later linkage run honours as a
-must-link / cannot-link constraint, and is logged as an alteration in the access log.
+A decision goes through the linkage engine's own `decide_in`, exactly as `joindots decide` does: it is
+stored as a `match_decision` (honoured by every later run as a must-link / cannot-link constraint),
+applied to the current persons at once (merged or split, with lineage), and logged as an alteration.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from typing import Any, Literal
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from joindots.audit import Action, record_access
-from joindots.errors import Conflict, InvalidInput, NotFound
+from joindots.errors import Conflict, NotFound
+from joindots.link.decisions import Outcome, decide_in
 from joindots.store.link_tables import LinkRun, MatchDecision, MatchPair
-from joindots.web.people import pair_view
+from joindots.web.people import pair_view, persons_of, records
 
 Decision = Literal["same", "different"]
 
@@ -44,26 +45,38 @@ def pairs_to_review(session: Session, strict: float, loose: float, limit: int = 
     return [pair_view(p) for p in session.scalars(stmt)]
 
 
-def decide_pair(session: Session, pair_id: int, decision: Decision, reason: str, actor: str) -> MatchDecision:
-    """Record that the two records of pair `pair_id` are (or are not) the same person."""
+def decide_pair(session: Session, pair_id: int, decision: Decision, reason: str, actor: str) -> Outcome:
+    """Decide that the two records of pair `pair_id` are (or are not) the same person, and apply it
+    now, in the caller's transaction (the caller commits)."""
     pair = session.get(MatchPair, pair_id)
     if pair is None:
         raise NotFound(f"no match pair {pair_id}")
-    if decision not in ("same", "different"):
-        raise InvalidInput("decision must be 'same' or 'different'")
     if session.scalar(select(_decided(pair))):
         raise Conflict("these two records already have a decision; withdraw it first")
-    row = MatchDecision(
-        record_l=pair.record_l, record_r=pair.record_r, decision=decision, decided_by=actor, reason=reason
-    )
-    session.add(row)
-    session.flush()
-    record_access(
-        session,
-        actor=actor,
-        action=Action.ALTERATION,
-        subject=f"records {pair.record_l} and {pair.record_r}",
-        justification=reason,
-        details={"decision": decision, "pair": pair_id, "match_probability": pair.match_probability},
-    )
-    return row
+    return decide_in(session, pair.record_l, pair.record_r, decision, actor, reason)
+
+
+def persons_of_pair(session: Session, pair_id: int) -> dict[int, str | None]:
+    """The person each record of the pair belongs to now (None if no run or decision placed it)."""
+    pair = session.get(MatchPair, pair_id)
+    if pair is None:
+        raise NotFound(f"no match pair {pair_id}")
+    placed = persons_of(session, {pair.record_l, pair.record_r})
+    return {r: placed.get(r) for r in (pair.record_l, pair.record_r)}
+
+
+def with_records(session: Session, pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each pair with its two records side by side and the persons they belong to now."""
+    ids = {r for p in pairs for r in (p["record_l"], p["record_r"])}
+    found = {r["id"]: r for r in records(session, sorted(ids))}
+    placed = persons_of(session, ids)
+    return [
+        p
+        | {
+            "left": found.get(p["record_l"]),
+            "right": found.get(p["record_r"]),
+            "person_l": placed.get(p["record_l"]),
+            "person_r": placed.get(p["record_r"]),
+        }
+        for p in pairs
+    ]

@@ -22,11 +22,23 @@ class PartResult:
     items: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Part:
+    module: str
+    what: str  # what the part produces, for "not available" messages
+    counted: str  # what one item is, for "12 offender groups"
+    command: str  # the step that produces it
+
+
 PARTS = {
-    "groups": ("joindots.network", "offender groups", "joindots groups"),
-    "review": ("joindots.screening", "the case review queue", "joindots screen"),
-    "quality": ("joindots.quality", "data-quality scorecards", "joindots quality"),
-    "stats": ("joindots.stats", "statistics", "joindots stats"),
+    "groups": Part("joindots.network", "offender groups", "offender groups", "joindots groups"),
+    "review": Part(
+        "joindots.screening", "the case review queue", "cases on the review queue", "joindots screen"
+    ),
+    "quality": Part(
+        "joindots.quality", "the data-quality scorecard", "scorecard measures", "joindots quality"
+    ),
+    "stats": Part("joindots.stats", "statistics", "published cells", "joindots stats"),
 }
 
 
@@ -39,19 +51,20 @@ def _installed(module: str) -> bool:
 
 def part_result(session: Session, part: str) -> PartResult:
     """What `part` has produced, via its `service.web_summary(session)` when the part provides one."""
-    module, what, command = PARTS[part]
-    if not _installed(module):
-        return PartResult(False, f"{what.capitalize()} are not available in this build yet.")
-    service = importlib.import_module(module + ".service")
+    spec = PARTS[part]
+    what = spec.what[0].upper() + spec.what[1:]
+    if not _installed(spec.module):
+        return PartResult(False, f"{what}: not available in this build yet.")
+    service = importlib.import_module(spec.module + ".service")
     summary = getattr(service, "web_summary", None)
     if summary is None:
         return PartResult(
-            False, f"{what.capitalize()} exist but offer no summary for the web yet; use `{command}`."
+            False, f"{what}: this part offers no summary for the web yet; use `{spec.command}`."
         )
     items = summary(session)
     if not items:
-        return PartResult(False, f"No {what} yet: run `{command}` first.")
-    return PartResult(True, f"{len(items)} {what}", items)
+        return PartResult(False, f"Not run yet: there are no {spec.counted} until `{spec.command}` has run.")
+    return PartResult(True, f"{len(items)} {spec.counted}", items)
 
 
 def decide_review_item(session: Session, item_id: int, decision: str, reason: str, actor: str) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from joindots.errors import InvalidInput, NotFound
@@ -160,14 +160,32 @@ def records(session: Session, ids: list[int]) -> list[dict[str, Any]]:
 
 
 def links(session: Session, ids: list[int]) -> list[dict[str, Any]]:
-    """Scored pairs touching these records (latest run first), with each pair's explanation."""
-    pairs = session.scalars(
-        select(MatchPair)
-        .where(or_(MatchPair.record_l.in_(ids), MatchPair.record_r.in_(ids)))
-        .order_by(MatchPair.run_id.desc(), MatchPair.match_probability.desc())
-        .limit(200)
+    """Pairs the latest run scored that touch these records, most likely first, each with its
+    explanation and the person each of its two records belongs to now."""
+    latest = session.scalar(select(func.max(MatchPair.run_id)).where(
+        or_(MatchPair.record_l.in_(ids), MatchPair.record_r.in_(ids))
+    ))  # fmt: skip
+    if latest is None:
+        return []
+    pairs = list(
+        session.scalars(
+            select(MatchPair)
+            .where(MatchPair.run_id == latest)
+            .where(or_(MatchPair.record_l.in_(ids), MatchPair.record_r.in_(ids)))
+            .order_by(MatchPair.match_probability.desc())
+            .limit(200)
+        )
     )
-    return [pair_view(p) for p in pairs]
+    placed = persons_of(session, {r for p in pairs for r in (p.record_l, p.record_r)})
+    return [
+        pair_view(p) | {"person_l": placed.get(p.record_l), "person_r": placed.get(p.record_r)} for p in pairs
+    ]
+
+
+def persons_of(session: Session, record_ids: set[int]) -> dict[int, str]:
+    """The person each record belongs to now (records no run or decision has placed are left out)."""
+    query = select(RecordPerson.person_record_id, RecordPerson.person_id)
+    return dict(session.execute(query.where(RecordPerson.person_record_id.in_(record_ids))).tuples().all())
 
 
 def pair_view(pair: MatchPair) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from joindots.auth.ratelimit import LoginLimiter
 from joindots.intake.routing import DEFAULT_TABLE, RoutingTable, load_table
 from joindots.settings import Settings
+from joindots.web.pages import filters
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "jd_session"
@@ -34,6 +35,7 @@ class WebState:
 
 def build_state(settings: Settings, engine: Engine) -> WebState:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    filters.install(templates.env)
     return WebState(
         settings=settings,
         engine=engine,

@@ -11,40 +11,45 @@ from joindots.audit import Action
 from joindots.web.api.models import Availability, Reason, RowId
 from joindots.web.audited import log_access
 from joindots.web.deps import DB, CurrentUser
-from joindots.web.parts import decide_review_item, part_result
+from joindots.web.parts import PartResult, decide_review_item, part_result
 
 router = APIRouter(prefix="/api", tags=["analysis"])
 
 
-def _available(db: DB, part: str) -> Availability:
+# Parts whose results name people (person IDs, case references): reading them is a consultation.
+PERSONAL = {"groups": ("offender groups", "key"), "review": ("case review queue", "id")}
+
+
+def read_part(db: DB, request: Request, principal: CurrentUser, part: str) -> PartResult:
+    """A part's results; reading groups or the review queue is logged (keys shown, never names)."""
     result = part_result(db, part)
+    if result.available and part in PERSONAL:
+        subject, key = PERSONAL[part]
+        shown = [item.get(key) for item in result.items]
+        log_access(db, request, principal, Action.CONSULTATION, subject, details={"shown": shown})
+        db.commit()
+    return result
+
+
+def _available(result: PartResult) -> Availability:
     return Availability(available=result.available, message=result.message, items=result.items)
 
 
 @router.get("/groups", response_model=Availability)
 def groups(db: DB, request: Request, principal: CurrentUser) -> Availability:
-    found = _available(db, "groups")
-    if found.available:
-        log_access(
-            db,
-            request,
-            principal,
-            Action.CONSULTATION,
-            "offender groups",
-            details={"groups": len(found.items)},
-        )
-        db.commit()
-    return found
+    """Offender groups of the latest network build (members and victims as person IDs)."""
+    return _available(read_part(db, request, principal, "groups"))
 
 
 @router.get("/review-queue", response_model=Availability)
-def review_queue(db: DB) -> Availability:
-    return _available(db, "review")
+def review_queue(db: DB, request: Request, principal: CurrentUser) -> Availability:
+    """Cases the screening rules put up for review, highest priority first, with the latest decision."""
+    return _available(read_part(db, request, principal, "review"))
 
 
 class ReviewDecision(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    decision: Literal["refer", "no_further_action", "needs_more_information"]
+    decision: Literal["refer", "no_further_action", "needs_more_information", "reopen"]
     reason: Reason
 
 
@@ -57,9 +62,11 @@ def decide(item_id: RowId, body: ReviewDecision, db: DB, principal: CurrentUser)
 
 @router.get("/quality", response_model=Availability)
 def quality(db: DB) -> Availability:
-    return _available(db, "quality")
+    """The latest data-quality scorecard (aggregates by source and field)."""
+    return _available(part_result(db, "quality"))
 
 
 @router.get("/stats", response_model=Availability)
 def stats(db: DB) -> Availability:
-    return _available(db, "stats")
+    """The latest statistics release, one published cell per item (small counts already suppressed)."""
+    return _available(part_result(db, "stats"))

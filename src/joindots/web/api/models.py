@@ -92,8 +92,13 @@ class DecisionRequest(BaseModel):
 
 
 class DecisionMade(BaseModel):
-    id: int
+    id: int | None = Field(description="The stored decision.")
     decision: str
+    message: str = Field(
+        description="What it did to the current persons, e.g. 'P000012 split into 2 persons'."
+    )
+    lineage_ids: list[int] = Field(description="Lineage entries written for the merge or split.")
+    persons: dict[str, str | None] = Field(description="Record id -> the person holding it now.")
 
 
 class Availability(BaseModel):

@@ -2,46 +2,57 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from joindots.web.api.aggregates import ReviewDecision
+from joindots.link.run import latest_done_run
+from joindots.web.api.aggregates import ReviewDecision, read_part
+from joindots.web.api.matches import read_pairs
 from joindots.web.api.models import DecisionRequest, RowId
-from joindots.web.decisions import decide_pair, pairs_to_review
+from joindots.web.decisions import decide_pair, persons_of_pair, with_records
 from joindots.web.deps import DB, CurrentUser, State
 from joindots.web.pages.forms import form_fields, validated
 from joindots.web.pages.render import render
-from joindots.web.parts import decide_review_item, part_result
+from joindots.web.parts import PartResult, decide_review_item, part_result
 
 router = APIRouter()
 
 
+def _done(db: DB, value: str | None) -> dict[str, Any] | None:
+    """The pair just decided (from ?done=<pair id>) and the persons its records belong to now."""
+    if not value or not value.isdigit():
+        return None
+    return {"pair": int(value), "persons": persons_of_pair(db, int(value))}
+
+
 @router.get("/matches")
 def matches(request: Request, principal: CurrentUser, db: DB, state: State) -> Response:
-    pairs = pairs_to_review(db, state.settings.match_threshold, state.settings.loose_match_threshold)
-    return render(request, "matches.html", pairs=pairs, done=request.query_params.get("done"))
+    pairs = with_records(db, read_pairs(db, request, principal, state))
+    done = _done(db, request.query_params.get("done"))
+    no_run = latest_done_run(db) is None
+    return render(request, "matches.html", pairs=pairs, done=done, no_run=no_run)
 
 
 @router.post("/matches/{pair_id}/decision")
 async def decide_match(pair_id: RowId, request: Request, principal: CurrentUser, db: DB) -> Response:
+    """Applied at once through the linkage engine (merge or split, with lineage), then back to the list."""
     body = validated(DecisionRequest, await form_fields(request))
     decide_pair(db, pair_id, body.decision, body.reason, principal.username)
     db.commit()
     return RedirectResponse(f"/matches?done={pair_id}", status_code=303)
 
 
-def _part_page(request: Request, db: DB, part: str, title: str) -> Response:
-    return render(request, "part.html", title=title, result=part_result(db, part))
-
-
 @router.get("/groups")
 def groups(request: Request, principal: CurrentUser, db: DB) -> Response:
-    return _part_page(request, db, "groups", "Offender groups")
+    return render(request, "groups.html", result=read_part(db, request, principal, "groups"))
 
 
 @router.get("/review")
 def review(request: Request, principal: CurrentUser, db: DB) -> Response:
-    return render(request, "review.html", result=part_result(db, "review"))
+    done = request.query_params.get("done")
+    return render(request, "review.html", result=read_part(db, request, principal, "review"), done=done)
 
 
 @router.post("/review/{item_id}/decision")
@@ -49,14 +60,30 @@ async def decide_review(item_id: RowId, request: Request, principal: CurrentUser
     body = validated(ReviewDecision, await form_fields(request))
     decide_review_item(db, item_id, body.decision, body.reason, principal.username)
     db.commit()
-    return RedirectResponse("/review", status_code=303)
+    return RedirectResponse(f"/review?done={item_id}#item-{item_id}", status_code=303)
 
 
 @router.get("/quality")
 def quality(request: Request, principal: CurrentUser, db: DB) -> Response:
-    return _part_page(request, db, "quality", "Data quality")
+    return render(request, "quality.html", result=part_result(db, "quality"))
+
+
+def stats_tables(result: PartResult) -> list[dict[str, Any]]:
+    """The release's published cells regrouped as tables: rows x columns, with each table's note."""
+    tables: dict[str, dict[str, Any]] = {}
+    for item in result.items:
+        table = tables.setdefault(item["table"], {"name": item["table"], "rows": [], "cols": [], "cells": {}})
+        table["rows"] += [item["row"]] if item["row"] not in table["rows"] else []
+        table["cols"] += [item["column"]] if item["column"] not in table["cols"] else []
+        table["cells"][(item["row"], item["column"])] = item["value"]
+        table.setdefault("note", item.get("note") or "")
+        table["release"] = item.get("release")
+    return list(tables.values())
 
 
 @router.get("/stats")
 def stats(request: Request, principal: CurrentUser, db: DB) -> Response:
-    return _part_page(request, db, "stats", "Statistics")
+    result = part_result(db, "stats")
+    return render(
+        request, "stats.html", result=result, tables=stats_tables(result) if result.available else []
+    )
