@@ -1,0 +1,621 @@
+"""The saved Splink model, mirrored in numpy: a warm candidate index and a scorer for one new record.
+
+Everything is read from the model JSON through Splink's own settings objects: the blocking rules that
+generate candidates, each comparison level's SQL condition, its match weight (m/u, defaults and clamps
+as Splink applies them) and its term-frequency adjustment. The SQL conditions are compiled into numpy
+operations over the candidates; a condition the compiler does not know raises `Unsupported`, and the
+caller scores with Splink instead. Scores agree with Splink's `predict_between` (new record on the
+left, existing records on the right) to floating-point rounding: tests/test_link_instant.py proves it.
+
+Ethnicity and nationality are not in the linkage frame, so they cannot reach this index either.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlglot
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+from splink import SettingsCreator
+from splink.internals.blocking import ExplodingBlockingRule
+from splink.internals.misc import prob_to_match_weight
+from sqlglot import exp
+
+NULL = -1
+Side = str  # "l" (the new record) or "r" (the existing records)
+
+
+class Unsupported(ValueError):
+    """A model condition the fast scorer cannot mirror exactly: score with Splink instead."""
+
+
+def _is_list_column(values: pd.Series) -> bool:
+    for value in values:
+        if value is not None and not (isinstance(value, float) and math.isnan(value)):
+            return isinstance(value, list | tuple | np.ndarray)
+    return False
+
+
+def _as_set(value: Any) -> frozenset[Any] | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return frozenset(value)
+
+
+def _as_scalar(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
+class Columns:
+    """The existing records' matching columns, encoded once: scalars as codes into one shared
+    vocabulary (so `forename_l = surname_r` compares codes), lists as frozensets."""
+
+    def __init__(self, scalar: Iterable[str], lists: Iterable[str]):
+        self.scalar, self.lists = sorted(set(scalar)), sorted(set(lists))
+        self.vocab: dict[Any, int] = {}
+        self.words: list[Any] = []
+        self._words_array: np.ndarray = np.empty(0, dtype=object)
+        self.codes = {c: np.empty(0, dtype=np.int32) for c in self.scalar}
+        self.sets = {c: np.empty(0, dtype=object) for c in self.lists}
+        self.ids = np.empty(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _code(self, value: Any) -> int:
+        value = _as_scalar(value)
+        if value is None:
+            return NULL
+        code = self.vocab.get(value)
+        if code is None:
+            code = self.vocab[value] = len(self.words)
+            self.words.append(value)
+        return code
+
+    def append(self, frame: pd.DataFrame) -> None:
+        for c in self.scalar:
+            new = np.fromiter((self._code(v) for v in frame[c]), dtype=np.int32, count=len(frame))
+            self.codes[c] = np.concatenate([self.codes[c], new])
+        for c in self.lists:
+            sets: list[Any] = [_as_set(v) for v in frame[c]]
+            column = np.empty(len(frame), dtype=object)
+            column[:] = sets
+            self.sets[c] = np.concatenate([self.sets[c], column])
+        self.ids = np.concatenate([self.ids, frame["unique_id"].to_numpy(dtype=np.int64)])
+        self._words_array = np.empty(0, dtype=object)
+
+    def strings(self, column: str, rows: np.ndarray) -> np.ndarray:
+        if len(self._words_array) != len(self.words):
+            self._words_array = np.empty(len(self.words) + 1, dtype=object)
+            self._words_array[:-1] = self.words
+            self._words_array[-1] = None  # code -1 (null) reads the last slot
+        return self._words_array[self.codes[column][rows]]
+
+
+class Query:
+    """One new record (a row of the linkage frame), encoded against the existing records' vocabulary."""
+
+    def __init__(self, row: dict[str, Any], columns: Columns):
+        self.row, self.columns = row, columns
+        self._unknown: dict[Any, int] = {}
+
+    def value(self, column: str) -> Any:
+        return _as_scalar(self.row.get(column))
+
+    def code(self, column: str) -> int:
+        value = self.value(column)
+        if value is None:
+            return NULL
+        code = self.columns.vocab.get(value)
+        if code is None:  # a value no existing record has: equal only to itself
+            code = self._unknown.setdefault(value, -2 - len(self._unknown))
+        return code
+
+    def set(self, column: str) -> frozenset[Any] | None:
+        return _as_set(self.row.get(column))
+
+
+@dataclass
+class Pairs:
+    """The new record (left) against existing rows `rows` (right)."""
+
+    query: Query
+    rows: np.ndarray
+
+    def codes(self, side: Side, column: str) -> np.ndarray:
+        if side == "l":
+            return np.full(len(self.rows), self.query.code(column), dtype=np.int64)
+        return self.query.columns.codes[column][self.rows].astype(np.int64)
+
+    def strings(self, side: Side, column: str) -> np.ndarray:
+        if side == "l":
+            out = np.empty(len(self.rows), dtype=object)
+            out[:] = [self.query.value(column)] * len(self.rows)
+            return out
+        return self.query.columns.strings(column, self.rows)
+
+    def sets(self, side: Side, column: str) -> np.ndarray:
+        if side == "l":
+            out = np.empty(len(self.rows), dtype=object)
+            out[:] = [self.query.set(column)] * len(self.rows)
+            return out
+        return self.query.columns.sets[column][self.rows]
+
+
+Predicate = Callable[[Pairs], np.ndarray]
+Value = Callable[[Pairs], tuple[np.ndarray, np.ndarray]]  # values, not-null mask
+
+
+def _column(node: exp.Expr) -> tuple[Side, str]:
+    if not isinstance(node, exp.Column):
+        raise Unsupported(f"not a column: {node.sql()}")
+    table, name = node.table, node.name
+    if table in ("l", "r"):
+        return table, name
+    if name.endswith(("_l", "_r")):
+        return name[-1], name[:-2]
+    raise Unsupported(f"column without a side: {node.sql()}")
+
+
+class Compiler:
+    """SQL conditions of a Splink model -> numpy predicates; records which columns they read."""
+
+    def __init__(self, list_columns: set[str]):
+        self.list_columns = list_columns
+        self.scalar: set[str] = set()
+        self.lists: set[str] = set()
+
+    def _use(self, column: str, as_list: bool) -> None:
+        if (column in self.list_columns) != as_list:
+            raise Unsupported(f"{column}: list and scalar use mixed")
+        (self.lists if as_list else self.scalar).add(column)
+
+    def predicate(self, sql: str) -> Predicate:
+        return self._predicate(sqlglot.parse_one(sql, read="duckdb"))
+
+    def _predicate(self, node: exp.Expr) -> Predicate:
+        if isinstance(node, exp.Paren):
+            return self._predicate(node.this)
+        if isinstance(node, exp.And | exp.Or):
+            a, b = self._predicate(node.this), self._predicate(node.expression)
+            if isinstance(node, exp.And):
+                return lambda p: a(p) & b(p)
+            return lambda p: a(p) | b(p)
+        if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
+            return self._is_null(node.this)
+        if isinstance(node, exp.Not) and isinstance(node.this, exp.Is):  # IS NOT NULL: never unknown
+            inner = self._predicate(node.this)
+            return lambda p: ~inner(p)
+        if isinstance(node, exp.EQ) and all(isinstance(x, exp.Column) for x in node.args.values()):
+            return self._equal(node.this, node.expression)
+        if (
+            isinstance(node, exp.EQ)
+            and isinstance(node.expression, exp.Literal)
+            and node.expression.is_string
+        ):
+            return self._equal_literal(node.this, node.expression.this)
+        compare = _COMPARE.get(type(node))
+        if compare is not None and isinstance(node.expression, exp.Literal):
+            if node.expression.is_string:
+                raise Unsupported(node.sql())
+            value, limit = self._value(node.this), float(node.expression.this)
+            return lambda p: _compared(value(p), compare, limit)
+        raise Unsupported(f"condition: {node.sql()}")
+
+    def _is_null(self, node: exp.Expr) -> Predicate:
+        side, column = _column(node)
+        if column in self.list_columns:
+            self._use(column, True)
+            return lambda p: np.fromiter((s is None for s in p.sets(side, column)), bool, len(p.rows))
+        self._use(column, False)
+        return lambda p: p.codes(side, column) == NULL
+
+    def _equal(self, left: exp.Expr, right: exp.Expr) -> Predicate:
+        (sa, ca), (sb, cb) = _column(left), _column(right)
+        self._use(ca, False)
+        self._use(cb, False)
+
+        def equal(p: Pairs) -> np.ndarray:
+            a = p.codes(sa, ca)
+            return (a == p.codes(sb, cb)) & (a != NULL)
+
+        return equal
+
+    def _equal_literal(self, node: exp.Expr, literal: str) -> Predicate:
+        side, column = _column(node)
+        self._use(column, False)
+        return lambda p: p.strings(side, column) == literal
+
+    def _value(self, node: exp.Expr) -> Value:
+        if isinstance(node, exp.ArraySize):
+            inner = node.this
+            if isinstance(inner, exp.Anonymous) and inner.name.lower() == "list_intersect":
+                a, b = inner.expressions
+                return self._intersect_size(a, b)
+            raise Unsupported(node.sql())
+        if isinstance(node, exp.Length) and set(node.args) <= {"this"}:
+            return self._string_length(node.this)
+        if isinstance(node, exp.JarowinklerSimilarity) and set(node.args) <= {"this", "expression"}:
+            return self._string_function(node.this, node.expression, JaroWinkler.normalized_similarity)
+        if isinstance(node, exp.Levenshtein) and set(node.args) <= {"this", "expression"}:
+            return self._string_function(node.this, node.expression, Levenshtein.distance)
+        raise Unsupported(f"value: {node.sql()}")
+
+    def _string_length(self, node: exp.Expr) -> Value:
+        side, column = _column(node)
+        self._use(column, False)
+
+        def length(p: Pairs) -> tuple[np.ndarray, np.ndarray]:
+            xs = p.strings(side, column)
+            valid = np.fromiter((x is not None for x in xs), bool, len(p.rows))
+            return np.fromiter((len(str(x)) if x is not None else 0 for x in xs), float, len(p.rows)), valid
+
+        return length
+
+    def _intersect_size(self, left: exp.Expr, right: exp.Expr) -> Value:
+        (sa, ca), (sb, cb) = _column(left), _column(right)
+        self._use(ca, True)
+        self._use(cb, True)
+
+        def size(p: Pairs) -> tuple[np.ndarray, np.ndarray]:
+            xs, ys = p.sets(sa, ca), p.sets(sb, cb)
+            valid = np.fromiter((x is not None and y is not None for x, y in zip(xs, ys, strict=True)), bool)
+            sizes = [len(x & y) if ok else 0 for x, y, ok in zip(xs, ys, valid, strict=True)]
+            return np.asarray(sizes, dtype=float).reshape(len(p.rows)), valid.reshape(len(p.rows))
+
+        return size
+
+    def _string_function(self, left: exp.Expr, right: exp.Expr, fn: Callable[[Any, Any], float]) -> Value:
+        (sa, ca), (sb, cb) = _column(left), _column(right)
+        self._use(ca, False)
+        self._use(cb, False)
+
+        def value(p: Pairs) -> tuple[np.ndarray, np.ndarray]:
+            xs, ys = p.strings(sa, ca), p.strings(sb, cb)
+            valid = np.fromiter((x is not None and y is not None for x, y in zip(xs, ys, strict=True)), bool)
+            out = [fn(str(x), str(y)) if ok else 0.0 for x, y, ok in zip(xs, ys, valid, strict=True)]
+            return np.asarray(out, dtype=float).reshape(len(p.rows)), valid.reshape(len(p.rows))
+
+        return value
+
+
+_COMPARE: dict[type, Callable[[np.ndarray, float], np.ndarray]] = {
+    exp.GTE: lambda v, x: v >= x,
+    exp.GT: lambda v, x: v > x,
+    exp.LTE: lambda v, x: v <= x,
+    exp.LT: lambda v, x: v < x,
+    exp.EQ: lambda v, x: v == x,
+}
+
+
+def _compared(
+    value: tuple[np.ndarray, np.ndarray], compare: Callable[[np.ndarray, float], np.ndarray], limit: float
+) -> np.ndarray:
+    values, valid = value
+    return compare(values, limit) & valid
+
+
+@dataclass
+class Level:
+    gamma: int
+    label: str
+    condition: Predicate | None  # None: the ELSE level
+    weight: float
+    tf_column: str | None
+    tf_weight: float
+    tf_min_u: float
+    tf_log2_u: float
+
+
+@dataclass
+class Comparison:
+    name: str
+    levels: list[Level]
+
+
+def _level_label(level: Any) -> str:
+    if level.is_null_level:
+        return "missing"
+    return str(level.label_for_charts or level.sql_condition)
+
+
+def _comparisons(settings: Any, compiler: Compiler) -> list[Comparison]:
+    out = []
+    for comparison in settings.comparisons:
+        levels = []
+        for lv in comparison.comparison_levels:
+            tf_column, tf_weight, tf_min_u, tf_log2_u = None, 0.0, 0.0, 0.0
+            if lv._has_tf_adjustments and lv._tf_adjustment_weight != 0 and not lv.is_null_level:  # noqa: SLF001
+                tf_column = lv._tf_adjustment_input_column.unquote().name  # noqa: SLF001
+                tf_weight = float(lv._tf_adjustment_weight)  # noqa: SLF001
+                tf_min_u = float(lv._tf_minimum_u_value)  # noqa: SLF001
+                u = lv._u_probability_corresponding_to_exact_match(comparison.comparison_levels)  # noqa: SLF001
+                tf_log2_u = math.log2(u)
+            is_else = bool(lv._is_else_level)  # noqa: SLF001
+            weight = lv._match_weight  # noqa: SLF001
+            if weight is None:
+                raise Unsupported(f"{comparison.output_column_name}: a level without m or u")
+            levels.append(
+                Level(
+                    gamma=int(lv.comparison_vector_value),
+                    label=_level_label(lv),
+                    condition=None if is_else else compiler.predicate(lv.sql_condition),
+                    weight=float(weight),
+                    tf_column=tf_column,
+                    tf_weight=tf_weight,
+                    tf_min_u=tf_min_u,
+                    tf_log2_u=tf_log2_u,
+                )
+            )
+        out.append(Comparison(comparison.output_column_name, levels))
+    return out
+
+
+@dataclass
+class Rule:
+    """A blocking rule: equalities `l.a = r.b` (AND-ed; some columns exploded) give the index key; any
+    other AND-ed condition filters the rows the key finds."""
+
+    left: list[str]
+    right: list[str]
+    exploded: set[str]
+    filters: list[Predicate]
+
+
+def _terms(node: exp.Expr) -> list[exp.Expr]:
+    if isinstance(node, exp.Paren):
+        return _terms(node.this)
+    if isinstance(node, exp.And):
+        return _terms(node.this) + _terms(node.expression)
+    return [node]
+
+
+def _side_equality(node: exp.Expr) -> tuple[tuple[Side, str], tuple[Side, str]] | None:
+    if not (isinstance(node, exp.EQ) and all(isinstance(x, exp.Column) for x in node.args.values())):
+        return None
+    a, b = _column(node.this), _column(node.expression)
+    if a[0] == "r" and b[0] == "l":
+        a, b = b, a
+    return (a, b) if (a[0], b[0]) == ("l", "r") else None
+
+
+def _rule(blocking_rule: Any, compiler: Compiler) -> Rule:
+    sql = blocking_rule.blocking_rule_sql
+    exploded = (
+        set(blocking_rule.array_columns_to_explode)
+        if isinstance(blocking_rule, ExplodingBlockingRule)
+        else set()
+    )
+    left: list[str] = []
+    right: list[str] = []
+    filters: list[Predicate] = []
+    for term in _terms(sqlglot.parse_one(sql, read="duckdb")):
+        pair = _side_equality(term)
+        if pair is None:
+            filters.append(compiler._predicate(term))
+            continue
+        (_, a), (_, b) = pair
+        lists = {a, b} & compiler.list_columns
+        if lists and (a != b or a not in exploded):  # lists are only compared exploded
+            raise Unsupported(f"blocking rule: {sql}")
+        left.append(a)
+        right.append(b)
+    if not left:
+        raise Unsupported(f"blocking rule without an equality to index: {sql}")
+    return Rule(left, right, exploded, filters)
+
+
+def _keys(values: list[Any], exploded: list[bool]) -> list[Any]:
+    """The blocking keys of one record: none if a value is missing; one per element of an exploded list."""
+    options: list[list[Any]] = []
+    for value, explode in zip(values, exploded, strict=True):
+        if explode:
+            items = [v for v in (value if value is not None else []) if v is not None]
+            options.append(list(dict.fromkeys(items)))
+        else:
+            value = _as_scalar(value)
+            options.append([] if value is None else [value])
+    if len(options) == 1:  # one column: the value itself is the key (smaller than a 1-tuple)
+        return list(options[0])
+    keys: list[Any] = [()]
+    for items in options:
+        keys = [k + (v,) for k in keys for v in items]
+    return keys
+
+
+class Index:
+    """Blocking key -> existing rows, for one rule: a sorted row array sliced per key, plus rows
+    appended since (kept in small lists until the next full warm-up)."""
+
+    def __init__(self, rule: Rule):
+        self.rule = rule
+        self.groups: dict[Any, int] = {}  # key -> its rows: rows[bounds[g] : bounds[g + 1]]
+        self.bounds = np.zeros(1, dtype=np.int64)
+        self.rows = np.empty(0, dtype=np.int32)
+        self.extra: dict[Any, list[int]] = defaultdict(list)
+
+    def _record_keys(self, frame: pd.DataFrame, start: int) -> Iterable[tuple[Any, int]]:
+        explode = [c in self.rule.exploded for c in self.rule.right]
+        columns = [frame[c].tolist() for c in self.rule.right]
+        for i, values in enumerate(zip(*columns, strict=True)):
+            for key in _keys(list(values), explode):
+                yield key, start + i
+
+    def build(self, frame: pd.DataFrame) -> None:
+        pairs = list(self._record_keys(frame, 0))
+        if not pairs:
+            return
+        keys = pd.Series([k for k, _ in pairs], dtype=object).to_numpy()
+        rows = np.fromiter((r for _, r in pairs), dtype=np.int32, count=len(pairs))
+        codes, uniques = pd.factorize(keys, sort=False)
+        order = np.argsort(codes, kind="stable")
+        self.rows = rows[order]
+        self.bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1)).astype(np.int64)
+        self.groups = dict(zip(uniques.tolist(), range(len(uniques)), strict=True))
+
+    def append(self, frame: pd.DataFrame, start: int) -> None:
+        for key, row in self._record_keys(frame, start):
+            self.extra[key].append(row)
+
+    def candidates(self, query: dict[str, Any]) -> list[np.ndarray]:
+        explode = [c in self.rule.exploded for c in self.rule.left]
+        found = []
+        for key in _keys([query.get(c) for c in self.rule.left], explode):
+            group = self.groups.get(key)
+            if group is not None:
+                found.append(self.rows[self.bounds[group] : self.bounds[group + 1]])
+            if key in self.extra:
+                found.append(np.asarray(self.extra[key], dtype=np.int32))
+        return found
+
+
+@dataclass
+class Scored:
+    """Candidates of one query at or above the threshold, best first."""
+
+    record_ids: np.ndarray
+    match_weight: np.ndarray
+    match_probability: np.ndarray
+    gammas: dict[str, np.ndarray]
+    weights: dict[str, np.ndarray]  # each comparison's weight, term-frequency adjustment included
+
+
+def probability_of(weight: np.ndarray) -> np.ndarray:
+    """Splink's match probability of a match weight, computed the way its SQL computes it."""
+    out = np.empty_like(weight)
+    high = weight >= 0
+    out[high] = 1.0 / (1.0 + np.power(2.0, -weight[high]))
+    low = ~high
+    out[low] = np.power(2.0, weight[low]) / (1.0 + np.power(2.0, weight[low]))
+    return out
+
+
+class FastScorer:
+    """A warm index of the existing records and the model's comparisons, compiled."""
+
+    def __init__(self, model: dict[str, Any], frame: pd.DataFrame):
+        settings = SettingsCreator.from_path_or_dict(model).get_settings("duckdb")
+        lists = {c for c in frame.columns if _is_list_column(frame[c])}
+        compiler = Compiler(lists)
+        self.comparisons = _comparisons(settings, compiler)
+        self.rules = [_rule(br, compiler) for br in settings._blocking_rules_to_generate_predictions]  # noqa: SLF001
+        self.prior_weight = prob_to_match_weight(settings._probability_two_random_records_match)  # noqa: SLF001
+        self.tf_columns = sorted({lv.tf_column for c in self.comparisons for lv in c.levels if lv.tf_column})
+        rule_columns = {c for r in self.rules for c in r.right}
+        missing = (compiler.scalar | compiler.lists | rule_columns | set(self.tf_columns)) - set(
+            frame.columns
+        )
+        if missing:
+            raise Unsupported(f"columns not in the linkage frame: {sorted(missing)}")
+        self.columns = Columns(compiler.scalar | set(self.tf_columns), compiler.lists)
+        self.indexes = [Index(rule) for rule in self.rules]
+        self.tf_counts = {c: np.zeros(0, dtype=np.int64) for c in self.tf_columns}
+        self.tf_totals = dict.fromkeys(self.tf_columns, 0)
+        self.columns.append(frame)
+        for index in self.indexes:
+            index.build(frame)
+        self._count_terms(0)
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def _count_terms(self, start: int) -> None:
+        for c in self.tf_columns:
+            codes = self.columns.codes[c][start:]
+            codes = codes[codes != NULL]
+            size = max(len(self.columns.words), len(self.tf_counts[c]))
+            counts = np.zeros(size, dtype=np.int64)
+            counts[: len(self.tf_counts[c])] = self.tf_counts[c]
+            np.add.at(counts, codes, 1)
+            self.tf_counts[c], self.tf_totals[c] = counts, self.tf_totals[c] + len(codes)
+
+    def append(self, frame: pd.DataFrame) -> None:
+        """Records stored since the warm-up: candidates at once, their terms counted."""
+        start = len(self.columns)
+        self.columns.append(frame)
+        for index in self.indexes:
+            index.append(frame, start)
+        self._count_terms(start)
+
+    def candidate_rows(self, row: dict[str, Any]) -> np.ndarray:
+        query = Query(row, self.columns)
+        found = []
+        for index in self.indexes:
+            for rows in index.candidates(row):
+                for keep in index.rule.filters:
+                    rows = rows[keep(Pairs(query, rows))]
+                found.append(rows)
+        if not found:
+            return np.empty(0, dtype=np.int32)
+        return np.unique(np.concatenate(found))
+
+    def _tf(self, column: str, codes: np.ndarray) -> np.ndarray:
+        counts, total = self.tf_counts[column], self.tf_totals[column]
+        out = np.full(len(codes), np.nan)
+        known = (codes >= 0) & (codes < len(counts))
+        if total:
+            out[known] = counts[codes[known]] / total
+        out[known & (out == 0)] = np.nan  # a value no existing record has: no term frequency
+        return out
+
+    def _tf_adjustment(self, level: Level, pairs: Pairs, rows: np.ndarray) -> np.ndarray:
+        assert level.tf_column is not None
+        sub = Pairs(pairs.query, rows)
+        tf_l, tf_r = (
+            self._tf(level.tf_column, sub.codes("l", level.tf_column)),
+            self._tf(level.tf_column, sub.codes("r", level.tf_column)),
+        )
+        a, b = np.where(np.isnan(tf_l), tf_r, tf_l), np.where(np.isnan(tf_r), tf_l, tf_r)
+        exists = ~np.isnan(a)
+        u = np.maximum(np.maximum(np.nan_to_num(a), np.nan_to_num(b)), level.tf_min_u)
+        out = np.zeros(len(rows))
+        out[exists] = level.tf_weight * (level.tf_log2_u - np.log2(u[exists]))
+        return out
+
+    def score(self, row: dict[str, Any], threshold_probability: float) -> Scored:
+        """Score one new record (a linkage-frame row) against its blocked candidates."""
+        rows = self.candidate_rows(row)
+        query = Query(row, self.columns)
+        total = np.full(len(rows), self.prior_weight)
+        gammas: dict[str, np.ndarray] = {}
+        weights: dict[str, np.ndarray] = {}
+        for comparison in self.comparisons:
+            gamma = np.full(len(rows), -99, dtype=np.int64)
+            weight = np.zeros(len(rows))
+            open_ = np.arange(len(rows))
+            for level in comparison.levels:
+                if len(open_) == 0:
+                    break
+                condition = level.condition
+                hit = open_ if condition is None else open_[condition(Pairs(query, rows[open_]))]
+                gamma[hit] = level.gamma
+                weight[hit] = level.weight
+                if level.tf_column is not None and len(hit):
+                    weight[hit] += self._tf_adjustment(level, Pairs(query, rows), rows[hit])
+                open_ = np.setdiff1d(open_, hit, assume_unique=True)
+            gammas[comparison.name], weights[comparison.name] = gamma, weight
+            total = total + weight
+        keep = (
+            total >= prob_to_match_weight(threshold_probability)
+            if threshold_probability > 0
+            else total == total
+        )
+        order = np.lexsort((self.columns.ids[rows][keep], -total[keep]))
+        return Scored(
+            record_ids=self.columns.ids[rows][keep][order],
+            match_weight=total[keep][order],
+            match_probability=probability_of(total[keep][order]),
+            gammas={k: v[keep][order] for k, v in gammas.items()},
+            weights={k: v[keep][order] for k, v in weights.items()},
+        )
+
+    def labels(self) -> dict[str, dict[int, str]]:
+        return {c.name: {lv.gamma: lv.label for lv in c.levels} for c in self.comparisons}

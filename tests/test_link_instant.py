@@ -1,0 +1,135 @@
+"""Instant matching: the fast scorer against Splink itself (the oracle), on a small synthetic world.
+
+For a sample of new records (existing ones with fields dropped, names swapped, a date slipped, a
+forename cut to its initial), every blocked pair must be found by both, at the same comparison levels,
+with the same match weight and probability (to 1e-6). Speed is measured in benchmarks/instant.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from joindots.link.frame import build_frame
+from joindots.link.instant import Matcher, frame_row, matcher_for, rows_like_build_frame
+from joindots.link.scorer import FastScorer, Unsupported
+from link_model_world import World, build_world
+
+FIELDS = ("forename", "surname", "dob", "sex", "postcode", "phones", "vehicles", "email")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    built = build_world(tmp_path_factory.mktemp("instant"))
+    yield built
+    built.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def matchers(world: World) -> tuple[Matcher, Matcher]:
+    """Threshold 0: every blocked pair comes back, so blocking is compared too."""
+    fast = Matcher(world.engine, world.model, 0.0)
+    splink = Matcher(world.engine, world.model, 0.0, use_splink=True)
+    assert fast.fast is not None and splink.splink is not None
+    return fast, splink
+
+
+def _queries(frame: pd.DataFrame, n: int = 40) -> list[dict[str, Any]]:
+    rng = random.Random(7)
+    out = []
+    for i, row in enumerate(frame.sample(n, random_state=7).to_dict("records")):
+        query = {k: row[k] for k in FIELDS if rng.random() < 0.8}
+        if i % 4 == 1:
+            query["forename"], query["surname"] = row["surname"], row["forename"]
+        if i % 4 == 2 and row["dob"]:
+            query["dob"] = row["dob"][:3] + str((int(row["dob"][3]) + 1) % 10) + row["dob"][4:]
+        if i % 4 == 3 and row["forename"]:
+            query["forename"] = row["forename"][0]
+        out.append(query)
+    return out
+
+
+@pytest.mark.slow
+def test_fast_scorer_equals_splink(world: World, matchers: tuple[Matcher, Matcher]) -> None:
+    fast, splink = matchers
+    assert fast.fast is not None and splink.splink is not None
+    pairs = 0
+    for query in _queries(world.frame):
+        row = frame_row({"unique_id": -1, **query})
+        mine = fast.fast.score(row, 0.0)
+        theirs = splink.splink.score(build_frame(pd.DataFrame([row])), 0.0)
+        theirs = theirs.assign(r=theirs["unique_id_r"].astype("int64")).set_index("r")
+        assert sorted(mine.record_ids.tolist()) == sorted(theirs.index.tolist()), query
+        theirs = theirs.loc[mine.record_ids]
+        pairs += len(theirs)
+        np.testing.assert_allclose(mine.match_probability, theirs["match_probability"], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(mine.match_weight, theirs["match_weight"], rtol=0, atol=1e-6)
+        for field, gamma in mine.gammas.items():
+            assert gamma.tolist() == theirs[f"gamma_{field}"].astype(int).tolist(), field
+            weight = theirs[f"mw_{field}"].to_numpy(dtype=float)
+            if f"mw_tf_adj_{field}" in theirs:
+                weight = weight + theirs[f"mw_tf_adj_{field}"].fillna(0).to_numpy(dtype=float)
+            np.testing.assert_allclose(mine.weights[field], weight, rtol=0, atol=1e-9)
+    assert pairs > 100  # a real comparison, not an empty one
+
+
+def test_matches_agree_at_the_threshold(world: World) -> None:
+    fast = Matcher(world.engine, world.model)
+    splink = Matcher(world.engine, world.model, use_splink=True)
+    for query in _queries(world.frame, 15):
+        a, b = fast.match_frame_row(query), splink.match_frame_row(query)
+        assert [(m["record_id"], m["person_id"]) for m in a] == [(m["record_id"], m["person_id"]) for m in b]
+        for x, y in zip(a, b, strict=True):
+            assert abs(x["match_probability"] - y["match_probability"]) < 1e-6
+            assert {f: v["level"] for f, v in x["explanation"].items()} == {
+                f: v["level"] for f, v in y["explanation"].items()
+            }
+
+
+def test_frame_row_is_build_frame(world: World) -> None:
+    assert rows_like_build_frame()
+    columns = ["unique_id", *FIELDS, "middle_names", "source", "record_id", "dob_ambiguous"]
+    raw = world.frame[columns].head(300).to_dict("records")
+    expected = build_frame(pd.DataFrame(raw)).to_dict("records")
+    for record, want in zip(raw, expected, strict=True):
+        got = frame_row(record)
+        for key, value in want.items():
+            if isinstance(value, list):
+                assert list(got[key]) == value, key
+            else:
+                assert got[key] == value or (value is None and got[key] is None), key
+
+
+def test_a_condition_it_cannot_mirror_falls_back_to_splink(world: World) -> None:
+    model = copy.deepcopy(world.model)
+    level = model["comparisons"][0]["comparison_levels"][2]
+    level["sql_condition"] = "substr(forename_fold_l, 1, 2) = substr(forename_fold_r, 1, 2)"
+    with pytest.raises(Unsupported):
+        FastScorer(model, world.frame)
+    matcher = Matcher(world.engine, model)
+    assert matcher.fast is None and matcher.splink is not None
+    row = world.frame[world.frame["dob"].notna() & world.frame["surname"].notna()].iloc[0]
+    found = matcher.match_frame_row({k: row[k] for k in ("forename", "surname", "dob", "postcode")})
+    assert int(row["unique_id"]) in {m["record_id"] for m in found}
+
+
+def test_records_added_after_warm_up_are_candidates(world: World) -> None:
+    matcher = matcher_for(world.engine, world.model)
+    assert matcher_for(world.engine, world.model) is matcher  # warm between calls
+    newcomer = {
+        "forename": "Zebedee",
+        "surname": "Quartermaine",
+        "dob": "1987-06-05",
+        "phones": ["+447700900999"],
+    }
+    assert matcher.match_frame_row(newcomer) == []
+    matcher.add_records(build_frame(pd.DataFrame([{"unique_id": 10**9, **newcomer}])))
+    found = matcher.match_frame_row({**newcomer, "forename": "Zeb"})
+    assert [m["record_id"] for m in found] == [10**9]
+    assert found[0]["person_id"] is None and found[0]["match_probability"] > 0.9
