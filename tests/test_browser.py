@@ -1,6 +1,7 @@
-"""The web app as people use it, in headless Chromium: an analyst signs in, searches, opens a person
-and their network, confirms a match and looks at the review queue; a reporter files a report and is
-refused the person pages. Screenshots go to JOINDOTS_SCREENSHOTS (or the test's tmp folder)."""
+"""The web app as people use it, in headless Chromium, on one real linked world served for the module:
+an analyst signs in, searches, opens a person, sees the network drawn, confirms a match and decides a
+review item; a reporter files a report and is refused the person pages. Screenshots go to
+JOINDOTS_SCREENSHOTS (or the test's tmp folder)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,19 @@ import shutil
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import uvicorn
+from sqlalchemy import select
 
 from joindots.settings import Settings
+from joindots.store.db import session_scope
+from joindots.store.link_tables import RecordPerson
+from joindots.store.schema import PersonRecord
 from joindots.web import create_app
-from web_world import PASSWORD, PURPOSE, add_user, build_world
+from web_world import PASSWORD, PURPOSE, linked_world
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -44,13 +50,34 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def served(sqlite_engine):
-    """The app on a random loopback port, in a thread, over a small world."""
-    world = build_world(sqlite_engine)
-    add_user(sqlite_engine, "analyst1", "analyst")
-    add_user(sqlite_engine, "reporter1", "reporter")
-    app = create_app(Settings(database_url=str(sqlite_engine.url)), engine=sqlite_engine)
+@dataclass
+class Served:
+    base: str
+    person: str  # a person with records from several sources
+    surname: str
+
+
+def _a_person_to_find(engine) -> tuple[str, str]:
+    """The person with records from the most sources (ties by ID), and one of their surnames."""
+    with session_scope(engine) as s:
+        rows = s.execute(
+            select(RecordPerson.person_id, PersonRecord.source, PersonRecord.surname)
+            .join(PersonRecord, PersonRecord.id == RecordPerson.person_record_id)
+            .where(PersonRecord.surname.is_not(None))
+        ).all()
+    sources: dict[str, set[str]] = {}
+    for pid, source, _ in rows:
+        sources.setdefault(pid, set()).add(source)
+    person = max(sources, key=lambda p: (len(sources[p]), p))
+    return person, next(surname for pid, _, surname in rows if pid == person)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The app on a random loopback port, in a thread, over a real linked world (shared by the tests)."""
+    engine = linked_world(tmp_path_factory, tmp_path_factory.mktemp("browser"))
+    person, surname = _a_person_to_find(engine)
+    app = create_app(Settings(database_url=str(engine.url)), engine=engine)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -58,12 +85,13 @@ def served(sqlite_engine):
     deadline = time.monotonic() + 15
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", world
+    yield Served(f"http://127.0.0.1:{port}", person, surname)
     server.should_exit = True
     thread.join(timeout=10)
+    engine.dispose()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
@@ -99,41 +127,60 @@ def _sign_in(page, base: str, username: str, purpose: str = "") -> None:
     page.click("button[type=submit]")
 
 
-def test_an_analyst_searches_opens_a_person_and_confirms_a_match(served, browser, shots):
-    base, world = served
+# True when any of the network view's canvases has a drawn (not transparent) pixel.
+DRAWN = """() => [...document.querySelectorAll('#network canvas')].some((c) => {
+  if (!c.width || !c.height) return false;
+  const pixels = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) return true;
+  return false;
+})"""
+
+
+def test_an_analyst_searches_opens_a_person_and_network_and_decides(served, browser, shots):
     errors: list[str] = []
     page = _page(browser, errors)
-    _sign_in(page, base, "analyst1", PURPOSE)
+    _sign_in(page, served.base, "analyst1", PURPOSE)
     assert "Welcome, analyst1" in page.content()
     page.click("text=Search people")
-    page.fill("input[name=name]", "Quillfeather")
+    page.fill("input[name=name]", served.surname)
     page.click("form.card button[type=submit]")
     page.wait_for_selector("#results table")
     page.screenshot(path=str(shots / "search.png"), full_page=True)
-    page.click(f"a[href='/people/{world.alpha}']")
+    page.click(f"#results a[href='/people/{served.person}']")
     page.wait_for_selector("#network[data-ready=true]", timeout=20_000)
-    assert page.locator(".source").count() == 2  # police_north and health side by side
-    assert "Jaro-Winkler" in page.content() and "CR/0001/24" in page.content()
+    assert page.locator(".card.source").count() >= 3  # records from each source side by side
+    assert page.locator("table.links .tag.for").count() > 0  # identity links with their evidence
+    assert page.locator("ol.timeline li").count() >= 1
+    nodes = int(page.get_attribute("#network", "data-nodes") or 0)
+    assert nodes > 2 and f"{nodes} nodes" in page.inner_text("#network-note")
+    assert page.locator("#network canvas").count() >= 1 and page.evaluate(DRAWN)  # Cytoscape drew them
     page.screenshot(path=str(shots / "person.png"), full_page=True)
-    assert "nodes" in page.inner_text("#network-note")
 
     page.click("text=Match review")
-    page.fill(f"#pair-{world.pair_id} input[name=reason]", "same child: day and month swapped in health")
-    page.click(f"#pair-{world.pair_id} button[value=same]")
-    page.wait_for_selector("text=Decision recorded")
+    first = page.locator(".card.pair").first
+    pair = (first.get_attribute("id") or "").removeprefix("pair-")
+    first.locator("input[name=reason]").fill("same person: one phone and one vehicle across both")
+    first.locator("button[value=same]").click()
+    page.wait_for_selector(f"text=Decision recorded for pair {pair}")
+    assert page.locator(f"#pair-{pair}").count() == 0  # decided pairs leave the list
     page.screenshot(path=str(shots / "matches.png"), full_page=True)
 
     page.click("text=Review queue")
-    assert page.locator("h1").inner_text() == "Review queue"
+    item = page.locator(".review-item").first
+    item_id = (item.get_attribute("id") or "").removeprefix("item-")
+    item.locator("select[name=decision]").select_option("refer")
+    item.locator("input[name=reason]").fill("suspect now linked to other child victims; refer")
+    item.locator("button[type=submit]").click()
+    page.wait_for_selector(f"text=Decision recorded for review item {item_id}")
+    assert "decided: refer" in page.inner_text(f"#item-{item_id} h2")
     page.screenshot(path=str(shots / "review.png"), full_page=True)
     assert errors == [], errors  # no script errors, and nothing the CSP had to block
 
 
 def test_a_reporter_files_a_report_and_is_refused_person_pages(served, browser, shots):
-    base, world = served
     errors: list[str] = []
     page = _page(browser, errors)
-    _sign_in(page, base, "reporter1")
+    _sign_in(page, served.base, "reporter1")
     page.click("text=File a report")
     for name, value in {
         "reporter_name": "Harriet Oakenshaw",
@@ -153,8 +200,8 @@ def test_a_reporter_files_a_report_and_is_refused_person_pages(served, browser, 
     receipt = page.inner_text("#receipt-ref")
     assert receipt.startswith("JD-") and "Bradford" in page.content()
     page.screenshot(path=str(shots / "receipt.png"), full_page=True)
-    page.goto(base + "/reports/mine")
+    page.goto(served.base + "/reports/mine")
     assert receipt in page.content()
-    refused = page.goto(base + f"/people/{world.alpha}")
-    assert refused.status == 403 and "Quillfeather" not in page.content()
+    refused = page.goto(served.base + f"/people/{served.person}")
+    assert refused is not None and refused.status == 403 and served.surname not in page.content()
     assert errors == [] or all("403" in e for e in errors), errors

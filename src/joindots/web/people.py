@@ -160,8 +160,8 @@ def records(session: Session, ids: list[int]) -> list[dict[str, Any]]:
 
 
 def links(session: Session, ids: list[int]) -> list[dict[str, Any]]:
-    """Pairs the latest run scored that touch these records, most likely first, each with its
-    explanation and the person each of its two records belongs to now."""
+    """Pairs the latest run scored that touch these records, each with its explanation and the person
+    each of its two records belongs to now: pairs held apart first, then joined ones, most likely first."""
     latest = session.scalar(select(func.max(MatchPair.run_id)).where(
         or_(MatchPair.record_l.in_(ids), MatchPair.record_r.in_(ids))
     ))  # fmt: skip
@@ -177,9 +177,11 @@ def links(session: Session, ids: list[int]) -> list[dict[str, Any]]:
         )
     )
     placed = persons_of(session, {r for p in pairs for r in (p.record_l, p.record_r)})
-    return [
+    views = [
         pair_view(p) | {"person_l": placed.get(p.record_l), "person_r": placed.get(p.record_r)} for p in pairs
     ]
+    # pairs held apart (perhaps this person under another ID) first: they are the ones to look at
+    return sorted(views, key=lambda v: v["person_l"] is not None and v["person_l"] == v["person_r"])
 
 
 def persons_of(session: Session, record_ids: set[int]) -> dict[int, str]:

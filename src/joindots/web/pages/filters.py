@@ -10,6 +10,7 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 
 PERSON_ID = re.compile(r"\b(P\d{6,12})\b")
+GROUP_KEY = re.compile(r"\b(G\d{5,9})\b")
 
 
 def evidence(explanation: Any) -> list[dict[str, Any]]:
@@ -53,9 +54,11 @@ def times(weight: float) -> str:
 
 
 def person_links(text: Any) -> Markup:
-    """Escape `text`, then make every person ID in it a link to that person's page."""
+    """Escape `text`, then make every person ID in it a link to that person's page, and every group
+    key a link to that group on the groups page."""
     escaped = str(escape("" if text is None else text))
-    return Markup(PERSON_ID.sub(r'<a href="/people/\1">\1</a>', escaped))
+    linked = PERSON_ID.sub(r'<a href="/people/\1">\1</a>', escaped)
+    return Markup(GROUP_KEY.sub(r'<a href="/groups#group-\1">\1</a>', linked))
 
 
 def cell(value: Any) -> str:

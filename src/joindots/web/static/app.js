@@ -30,6 +30,7 @@ async function loadNetwork() {
   const cy = drawNetwork(container, data);
   cy.on("tap", "node[kind = 'person']", (evt) => { window.location.href = "/people/" + encodeURIComponent(evt.target.id()); });
   note.textContent = `${data.nodes.length} nodes, ${data.edges.length} links` + (data.truncated ? " (cut short: too many to draw)" : "") + ". Click a person to open them.";
+  container.dataset.nodes = String(cy.nodes().length);
   container.dataset.ready = "true";
 }
 
