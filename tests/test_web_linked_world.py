@@ -90,6 +90,7 @@ def test_a_same_decision_through_the_api_merges_two_persons(linked):
             .limit(1)
         ).one()
         token = issue_token(s, "analyst1", "tests")
+    before = {_person(linked, a), _person(linked, b)}
     client = make_client(linked)
     body = {"decision": "same", "reason": "same passport number on both files"}
     reply = client.post(
@@ -99,6 +100,14 @@ def test_a_same_decision_through_the_api_merges_two_persons(linked):
     made = reply.json()
     assert "merged into" in made["message"] and len(made["lineage_ids"]) == 1
     assert made["persons"][str(a)] == made["persons"][str(b)] == _person(linked, a) == _person(linked, b)
+    kept = _person(linked, a)
+    (gone,) = before - {kept}
+    sign_in(client, "analyst1")
+    moved = client.get(f"/people/{gone}")  # the retired ID leads to the person who holds its records
+    assert moved.status_code == 303 and moved.headers["location"] == f"/people/{kept}?from={gone}"
+    assert f"{gone} was merged into this person" in client.get(moved.headers["location"]).text
+    record = client.get(f"/people/R{a}")  # so does a linked record's own key
+    assert record.headers["location"] == f"/people/{kept}?from=R{a}"
 
 
 def test_every_page_shows_real_content(linked):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from joindots.errors import InvalidInput, NotFound
 from joindots.intake.normalise import phone_e164, vehicle_mark
-from joindots.store.link_tables import MatchDecision, MatchPair, RecordPerson
+from joindots.store.link_tables import Lineage, MatchDecision, MatchPair, Person, RecordPerson
 from joindots.store.schema import Event, PersonRecord, RecordObject
 
 KEY = re.compile(r"^(P\d{1,12}|R\d{1,9})$")
@@ -106,6 +106,26 @@ def parse_key(key: str) -> str:
     return key
 
 
+def successor(session: Session, key: str) -> str | None:
+    """Where to find `key` now: the person a record key's record belongs to, or the person a retired
+    person's records went to (followed through later merges); None when `key` is current."""
+    if key.startswith("R"):
+        return persons_of(session, {int(key[1:])}).get(int(key[1:])) if key[1:].isdigit() else None
+    current, seen = key, {key}
+    while (person := session.get(Person, current)) is not None and person.status == "retired":
+        heirs = session.scalars(
+            select(Lineage.other_person_ids)
+            .where(Lineage.person_id == current, Lineage.action == "retired")
+            .order_by(Lineage.id.desc())
+            .limit(1)
+        ).first()
+        if not heirs or heirs[0] in seen:
+            break
+        current = heirs[0]
+        seen.add(current)
+    return None if current == key else current
+
+
 def record_ids_for(session: Session, key: str) -> list[int]:
     parse_key(key)
     if key.startswith("R"):
@@ -115,7 +135,8 @@ def record_ids_for(session: Session, key: str) -> list[int]:
             session.scalars(select(RecordPerson.person_record_id).where(RecordPerson.person_id == key))
         )
     if not ids:
-        raise NotFound(f"no person {key}")
+        heir = successor(session, key)
+        raise NotFound(f"person {key} was merged into {heir}" if heir else f"no person {key}")
     return sorted(ids)
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from joindots.errors import InvalidInput
+from joindots.web import people
 from joindots.web.api.models import ExportRequest, PersonKey, SearchRequest
 from joindots.web.api.people import export_records, read_network, read_profile, run_search
 from joindots.web.deps import DB, CurrentUser
@@ -33,11 +34,17 @@ async def search(request: Request, principal: CurrentUser, db: DB) -> Response:
 
 @router.get("/people/{key}")
 def person(key: PersonKey, request: Request, principal: CurrentUser, db: DB) -> Response:
+    """A linked record's key, or a person merged away, leads to the person who holds the records now."""
+    heir = people.successor(db, key)
+    if heir is not None:
+        return RedirectResponse(f"/people/{heir}?from={key}", status_code=303)
     found = read_profile(db, request, principal, key)
     by_source: dict[str, list] = {}
     for record in found["records"]:
         by_source.setdefault(record["source"], []).append(record)
-    return render(request, "person.html", person=found, by_source=by_source)
+    came_from = request.query_params.get("from", "")
+    moved = came_from if people.KEY.match(came_from) else None
+    return render(request, "person.html", person=found, by_source=by_source, moved=moved)
 
 
 @router.get("/people/{key}/network.json")
