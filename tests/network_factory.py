@@ -25,14 +25,20 @@ class World:
     def event(
         self, source: str, ref: str, type_: str, date: str, people: list[tuple[str, str]],
         location: str | None = None, objects: dict[str, list[tuple[str, str]]] | None = None,
+        offence: str | None = None, location_type: str | None = None, postcode: str | None = None,
+        addresses: dict[str, tuple[str, str]] | None = None,
     ) -> None:  # fmt: skip
-        """people: (record name, role); objects: record name -> [(kind, value)]."""
+        """people: (record name, role); objects: record name -> [(kind, value)]; a crime is a sexual
+        offence (22B) unless `offence` says otherwise; addresses: record name -> (address, postcode)."""
+        if type_ == "crime" and offence is None:
+            offence = "22B"
         with session_scope(self.engine) as s:
             batch = LoadBatch(source=source, file_name="f.csv", file_sha256="0" * 64, mapping_sha256="0" * 64)
             s.add(batch)
             s.flush()
             ev = Event(batch_id=batch.id, source=source, ref=ref, type=type_, date=dt.date.fromisoformat(date),
-                       location_name=location, location_type="hotel" if location else None)  # fmt: skip
+                       location_name=location, location_postcode=postcode, offence_code=offence,
+                       location_type=location_type or ("hotel" if location else None))  # fmt: skip
             s.add(ev)
             s.flush()
             self._n += 1
@@ -44,9 +50,11 @@ class World:
             for i, (name, role) in enumerate(people):
                 rid = ref if i == 0 else f"{ref}#{i}"
                 eth, ic, nat = self.protected.get(name, ("W1", "IC1", "GBR"))
+                address, code = (addresses or {}).get(name, (None, None))
                 pr = PersonRecord(source_row_id=row.id, batch_id=batch.id, source=source, record_id=rid,
                                   event_id=ev.id, role=role, forename=f"Fore{name}", surname="Testperson",
-                                  ethnicity=eth, ic_code=ic, nationality=nat)  # fmt: skip
+                                  ethnicity=eth, ic_code=ic, nationality=nat, address=address,
+                                  postcode=code)  # fmt: skip
                 s.add(pr)
                 s.flush()
                 self.rec[name] = pr.id
@@ -93,7 +101,7 @@ def small_world(engine: Engine, protected: dict[str, tuple[str, str, str]] | Non
     w.event(
         "social_care", "S1", "referral", "2020-02-01", [("V1c", "subject"), ("A2", "alleged_perpetrator")]
     )
-    w.event("missing", "M1", "missing", "2021-06-01", [("V2", "missing_person"), ("D", "found_with"),
+    w.event("missing", "M1", "missing_episode", "2021-06-01", [("V2", "missing_person"), ("D", "found_with"),
             ("E", "found_with")], objects={"D": [("phone", "+447700900001")]})  # fmt: skip
     w.event("hotel", "H1", "hotel_report", "2021-06-02", [("F", "guest")], location="Synthetic Inn",
             objects={"F": [("phone", "+447700900001"), ("vehicle", "AB12CDE")]})  # fmt: skip

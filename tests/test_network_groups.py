@@ -6,13 +6,14 @@ from __future__ import annotations
 import random
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from joindots.audit.tables import AccessLog
 from joindots.network.groups import build_groups
 from joindots.network.tables import GroupMember, GroupTie, OffenderGroup
 from joindots.store.db import make_engine, migrate, session_scope
-from network_factory import small_world
+from joindots.store.schema import Event
+from network_factory import World, small_world
 
 
 def groups_of(engine: Engine, build_id: int) -> dict[str, dict]:
@@ -50,18 +51,22 @@ def test_strict_and_loose_groups(engine: Engine) -> None:
     assert abc["uncertain"] == 0
     assert set(abc["ties"][("P000002", "P000004")].kinds) == {"shared_victim"}
     assert {e["victim"] for e in abc["ties"][("P000002", "P000004")].evidence} == {"P000001"}
-    # loose view: E (P000007) and E2/E3 (P000010) are one person by a 0.7 pair; the tie rests on it
+    # loose view: E (P000007) and E2/E3 (P000010) are one person by a 0.7 pair, which joins the two
+    # strict groups {D, E, F} and {E2/E3, G} into one; the ties through E rest on that pair
     loose = by_members(groups, "loose")
-    eg = loose[frozenset({"P000007", "P000011"})]
-    assert eg["member_rows"]["P000007"].merged_ids == ["P000007", "P000010"]
-    assert eg["member_rows"]["P000007"].identity_probability == pytest.approx(0.7)
-    assert eg["uncertain"] == 1
-    assert eg["ties"][("P000007", "P000011")].uncertain
-    assert eg["stability"] == "stable"
-    assert sorted(eg["victims"]) == ["P000005", "P000009"]
+    joined = loose[frozenset({"P000006", "P000007", "P000008", "P000011"})]
+    assert joined["member_rows"]["P000007"].merged_ids == ["P000007", "P000010"]
+    assert joined["member_rows"]["P000007"].identity_probability == pytest.approx(0.7)
+    assert joined["uncertain"] == 2
+    assert joined["ties"][("P000007", "P000011")].uncertain
+    assert joined["ties"][("P000006", "P000007")].uncertain
+    assert not joined["ties"][("P000006", "P000008")].uncertain
+    assert sorted(joined["victims"]) == ["P000005", "P000009"]
     changed = strict[frozenset({"P000006", "P000007", "P000008"})]
     assert changed["stability"] == "changed"
-    assert groups[changed["counterpart"]]["members"] == frozenset({"P000006", "P000008"})
+    assert groups[changed["counterpart"]]["members"] == joined["members"]
+    assert joined["stability"] == "changed" and groups[joined["counterpart"]]["members"] == changed["members"]
+    assert strict[frozenset({"P000010", "P000011"})]["stability"] == "changed"
 
 
 def test_different_decision_is_honoured_and_lone_people_form_no_group(engine: Engine) -> None:
@@ -120,3 +125,49 @@ def test_protected_fields_change_no_group(sqlite_engine: Engine, tmp_path) -> No
 
 def _essence(groups: dict[str, dict]) -> dict[str, tuple]:
     return {k: (g["members"], g["stability"], g["uncertain"], tuple(g["victims"])) for k, g in groups.items()}
+
+
+def test_ordinary_crimes_make_no_group(sqlite_engine: Engine) -> None:
+    """Co-suspects of a burglary, and two burglars of the same shopkeeper, are not an exploitation group;
+    the same people on a sexual offence are."""
+    w = World(sqlite_engine)
+    w.event("police_north", "B1", "crime", "2020-01-05", [("S1", "victim"), ("O1", "suspect"), ("O2", "suspect")],
+            offence="28E")  # fmt: skip
+    w.event(
+        "police_north", "B2", "crime", "2020-02-05", [("S1b", "victim"), ("O3", "suspect")], offence="28E"
+    )
+    w.event("police_north", "X1", "crime", "2020-03-05", [("C1", "victim"), ("O4", "suspect"), ("O5", "suspect")],
+            offence="46")  # fmt: skip
+    w.event("police_north", "X2", "crime", "2020-03-06", [("C2", "victim"), ("O6", "suspect"), ("O7", "suspect")],
+            offence="46")  # fmt: skip
+    with session_scope(sqlite_engine) as s:  # X2 was first recorded as a sexual offence: it counts
+        s.execute(update(Event).where(Event.ref == "X2").values(offence_code_original="20A"))
+    w.link(
+        {"P1": ["S1", "S1b"], **{f"P{i}": [f"O{i - 1}"] for i in range(2, 9)}, "P9": ["C1"], "P10": ["C2"]}
+    )
+    groups = groups_of(sqlite_engine, build_groups(sqlite_engine, "a").id)
+    assert {g["members"] for g in groups.values() if g["view"] == "strict"} == {frozenset({"P7", "P8"})}
+
+
+def test_an_adult_living_where_a_child_was_found_joins_the_group(sqlite_engine: Engine) -> None:
+    """J was found with the child at K's address (K is known as a hotel guest living there): J and K
+    are a group, with the address as evidence. L (a crime victim at that address) is not an adult
+    offender, guest or licence holder, and stays out."""
+    w = World(sqlite_engine)
+    home = ("12 Oak Road, Ashbury", "AB1 2CD")
+    w.event("missing", "M1", "missing_episode", "2021-06-01", [("V", "missing_person"), ("J", "found_with")],
+            location="12 OAK ROAD,  Ashbury", location_type="Address", postcode="AB1 2CD")  # fmt: skip
+    w.event("hotel", "H1", "hotel_report", "2021-05-01", [("K", "guest")], location="Synthetic Inn",
+            addresses={"K": home})  # fmt: skip
+    w.event(
+        "police_north", "B1", "crime", "2020-01-05", [("L", "victim")], offence="28E", addresses={"L": home}
+    )
+    w.link({"P1": ["V"], "P2": ["J"], "P3": ["K"], "P4": ["L"]})
+    groups = groups_of(sqlite_engine, build_groups(sqlite_engine, "a").id)
+    strict = by_members(groups, "strict")
+    assert set(strict) == {frozenset({"P2", "P3"})}
+    group = strict[frozenset({"P2", "P3"})]
+    assert group["victims"] == ["P1"]
+    (evidence,) = group["ties"][("P2", "P3")].evidence
+    assert evidence["kind"] == "co_offender" and evidence["event"] == "missing:M1"
+    assert evidence["host_records"] == [w.rec["K"]]

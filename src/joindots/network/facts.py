@@ -23,6 +23,7 @@ EVENT_COLUMNS = (
     "date",
     "force",
     "offence_code",
+    "offence_code_original",
     "outcome_code",
     "cse_flag",
     "location_name",

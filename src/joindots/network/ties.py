@@ -2,6 +2,13 @@
 
 Ties come from: co-suspects on the same event (crime, social-care referral, or adults found with the
 same missing child), suspects of the same victim on different events, and shared phones or vehicles.
+An adult (a suspect, alleged perpetrator, "found with" adult, hotel guest or licence holder on any of
+their records) who lives at the address where a missing child was found counts as an offender on that
+episode (role `host`), as if the report had named them.
+Only events that can evidence exploitation count (`exploitation_events`): a sexual offence (as now
+recorded or as first recorded), a crime flagged CSE, a social-care referral or a missing episode. Two
+people who each burgled the same shop are not a group, and on a big store such ordinary crimes chain
+thousands of people into one component.
 """
 
 from __future__ import annotations
@@ -11,13 +18,27 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from joindots.domain.codes import OFFENCE_CODES
 from joindots.network.facts import Facts
 from joindots.network.identity import View
 
 OFFENDER_ROLES = frozenset({"suspect", "alleged_perpetrator", "found_with"})
 ADULT_ROLES = OFFENDER_ROLES | {"guest", "licence_holder"}
 VICTIM_ROLES = frozenset({"victim", "missing_person", "subject"})
+HOST = "host"  # lives at the address where a missing child was found
 MAX_SHARERS = 12  # an object shared by more people (a switchboard, a firm's car) proves no association
+
+
+EXPLOITATION_TYPES = frozenset({"referral", "missing_episode"})
+
+
+def exploitation_events(events: Any) -> set[int]:
+    """Ids of the events that can evidence sexual exploitation (see the module's docstring)."""
+    sexual = events["offence_code"].isin(list(OFFENCE_CODES))
+    sexual |= events["offence_code_original"].isin(list(OFFENCE_CODES))
+    flagged = events["cse_flag"].astype("boolean").fillna(False).astype(bool)
+    keep = events["type"].isin(list(EXPLOITATION_TYPES)) | ((events["type"] == "crime") & (sexual | flagged))
+    return {int(i) for i in events.loc[keep, "id"]}
 
 
 @dataclass
@@ -56,16 +77,22 @@ def build_ties(facts: Facts, view: View) -> TieSet:
     prob = view.record_probability
     recs = facts.records
     ref = dict(zip(facts.events["id"], facts.events["source"] + ":" + facts.events["ref"], strict=True))
+    relevant = exploitation_events(facts.events)
     by_event: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for rid, event_id, role in zip(recs["id"], recs["event_id"], recs["role"], strict=True):
-        if event_id is not None and event_id == event_id:  # not NaN
+        if event_id is not None and event_id == event_id and int(event_id) in relevant:  # not NaN
             by_event[int(event_id)].append((int(rid), str(role)))
+    for event_id, residents in _hosts(facts, view, relevant).items():
+        by_event[event_id] += [(rid, HOST) for rid in residents]
     victim_offenders: dict[str, list[tuple[str, int, int, int]]] = defaultdict(list)
     for event_id, people in by_event.items():
-        offenders = [r for r, role in people if role in OFFENDER_ROLES]
+        offenders = [r for r, role in people if role in OFFENDER_ROLES or role == HOST]
         victims = [r for r, role in people if role in VICTIM_ROLES]
+        hosts = {r for r, role in people if role == HOST}
         for x, y in itertools.combinations(offenders, 2):
-            item = {"event": ref.get(event_id), "records": [x, y]}
+            item: dict[str, Any] = {"event": ref.get(event_id), "records": [x, y]}
+            if hosts & {x, y}:
+                item["host_records"] = sorted(hosts & {x, y})
             _add(ties, view.person_of[x], view.person_of[y], "co_offender", item, min(prob[x], prob[y]))
         for o in offenders:
             for v in victims:
@@ -77,12 +104,56 @@ def build_ties(facts: Facts, view: View) -> TieSet:
                 item = {"victim": victim, "events": [ref.get(ea), ref.get(eb)], "records": [ra, rb]}
                 p = min(prob[ra], prob[rb], prob[va], prob[vb])
                 _add(ties, pa, pb, "shared_victim", item, p)
-    _object_ties(facts, view, ties)
+    _object_ties(facts, view, ties, relevant)
     return TieSet(ties, dict(victims_of))
 
 
-def _object_ties(facts: Facts, view: View, ties: dict[tuple[str, str], Tie]) -> None:
-    adult = set(facts.records.loc[facts.records["role"].isin(ADULT_ROLES), "id"].astype(int))
+def _address_key(address: Any, postcode: Any) -> str | None:
+    if (
+        not isinstance(address, str)
+        or not isinstance(postcode, str)
+        or not address.strip()
+        or not postcode.strip()
+    ):
+        return None
+    return f"{' '.join(address.upper().split())}|{postcode.upper().replace(' ', '')}"
+
+
+def _hosts(facts: Facts, view: View, relevant: set[int]) -> dict[int, list[int]]:
+    """Missing episodes at an address -> a record (one per person) of each adult who lives there."""
+    ev = facts.events
+    at_address = ev[(ev["type"] == "missing_episode") & ev["id"].isin(list(relevant))]
+    wanted: dict[str, list[int]] = defaultdict(list)
+    for eid, name, postcode in zip(
+        at_address["id"], at_address["location_name"], at_address["location_postcode"], strict=True
+    ):
+        key = _address_key(name, postcode)
+        if key is not None:
+            wanted[key].append(int(eid))
+    if not wanted:
+        return {}
+    recs = facts.records
+    adults = recs[recs["role"].isin(list(ADULT_ROLES))]
+    residents: dict[str, dict[str, int]] = defaultdict(dict)
+    for rid, address, postcode in zip(adults["id"], adults["address"], adults["postcode"], strict=True):
+        key = _address_key(address, postcode)
+        if key in wanted:
+            residents[key].setdefault(view.person_of[int(rid)], int(rid))
+    out: dict[int, list[int]] = defaultdict(list)
+    for key, people in residents.items():
+        if len(people) > MAX_SHARERS:  # a hostel or a bad address proves nothing
+            continue
+        for eid in wanted[key]:
+            out[eid] += sorted(people.values())
+    return out
+
+
+def _object_ties(facts: Facts, view: View, ties: dict[tuple[str, str], Tie], relevant: set[int]) -> None:
+    """Shared phones and vehicles among adults: offenders on relevant events, hotel guests, licence holders."""
+    recs = facts.records
+    offender = recs["role"].isin(list(OFFENDER_ROLES)) & recs["event_id"].isin(list(relevant))
+    other_adult = recs["role"].isin(list(ADULT_ROLES - OFFENDER_ROLES))
+    adult = set(recs.loc[offender | other_adult, "id"].astype(int))
     holders: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
     for rid, kind, value in facts.objects.itertuples(index=False):
         if kind in ("phone", "vehicle") and int(rid) in adult:
