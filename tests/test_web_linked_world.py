@@ -125,6 +125,8 @@ def test_every_page_shows_real_content(linked):
     person, sources = max(by_person.items(), key=lambda kv: (len(kv[1]), kv[0]))
     client = make_client(linked)
     sign_in(client, "admin1")
+    home = client.get("/").text
+    assert home.count('<tr class="done">') == 6 and "not run yet" not in home  # every step has run
 
     profile = client.get(f"/people/{person}").text
     assert profile.count('class="card source"') == len(sources) >= 3  # side by side, one card a source
@@ -239,6 +241,7 @@ def test_each_page_says_when_its_step_has_not_run(sqlite_engine):
     add_user(sqlite_engine, "admin1", "admin")
     client = make_client(sqlite_engine)
     sign_in(client, "admin1")
+    assert client.get("/").text.count('<tr class="not-run">') == 6
     for path, command in {
         "/groups": "joindots groups",
         "/review": "joindots screen",

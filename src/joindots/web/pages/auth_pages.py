@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from joindots.auth.roles import Role
+from joindots.auth.roles import Permission, Role, allowed
 from joindots.auth.users import authenticate, end_session, start_session
 from joindots.web.deps import DB, CurrentUser, State
 from joindots.web.pages.render import render
 from joindots.web.state import SESSION_COOKIE
+from joindots.web.status import pipeline_status
 
 router = APIRouter()
 HOME = {Role.REPORTER: "/reports/mine", Role.STATISTICIAN: "/stats"}
@@ -77,5 +78,7 @@ def logout(principal: CurrentUser, db: DB) -> Response:
 
 
 @router.get("/")
-def home(request: Request, principal: CurrentUser) -> Response:
-    return render(request, "home.html")
+def home(request: Request, principal: CurrentUser, db: DB) -> Response:
+    """What the user can do, and (for roles that see aggregates) which pipeline steps have run."""
+    steps = pipeline_status(db) if allowed(principal.role, Permission.READ_AGGREGATES) else []
+    return render(request, "home.html", steps=steps)
