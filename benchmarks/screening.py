@@ -59,7 +59,12 @@ def _truth(world: Path) -> set[tuple[str, str]]:
         return {(r["source"], r["case_ref"]) for r in csv.DictReader(fh) if r["should_review"] == "True"}
 
 
-def _report(ranked: list[tuple[str, str]], truth: set[tuple[str, str]], ks: list[int]) -> None:
+def _report(
+    ranked: list[tuple[str, str]],
+    truth: set[tuple[str, str]],
+    ks: list[int],
+    rules: dict[tuple[str, str], list[str]],
+) -> None:
     print(f"truth: {len(truth)} cases should be reviewed; queue: {len(ranked)} items")
     for k in ks:
         hits = sum(1 for key in ranked[:k] if key in truth)
@@ -71,6 +76,10 @@ def _report(ranked: list[tuple[str, str]], truth: set[tuple[str, str]], ks: list
         hits += key in truth
         if hits >= 0.95 * len(truth):
             print(f"recall >= 0.95 at K = {k}: precision {hits / k:.3f}")
+            wrong = Counter(r for key in ranked[:k] if key not in truth for r in rules[key])
+            right = Counter(r for key in ranked[:k] if key in truth for r in rules[key])
+            print(f"  rules on the {k - hits} not in the truth: {dict(wrong.most_common())}")
+            print(f"  rules on the {hits} in the truth: {dict(right.most_common())}")
             break
     else:
         print(f"recall never reaches 0.95: whole queue recall {hits / max(len(truth), 1):.3f}")
@@ -106,8 +115,10 @@ def main() -> None:
             f"linkage results used: {report.resolved_links}"
         )
         with session_scope(engine) as session:
-            ranked = [(i.source, i.case_ref) for i in queue(session)]
-        _report(ranked, _truth(world), [int(k) for k in args.k.split(",")])
+            items = queue(session)
+            ranked = [(i.source, i.case_ref) for i in items]
+            rules = {(i.source, i.case_ref): list(i.rules) for i in items}
+        _report(ranked, _truth(world), [int(k) for k in args.k.split(",")], rules)
 
 
 if __name__ == "__main__":

@@ -20,11 +20,14 @@ PHONE = "+447700900123"
 
 def world(f: Factory) -> None:
     """P9 (suspect on closed C1) shares a phone with P7, a hotel guest; P8 (suspect on closed C2) has
-    no tie to anyone. Victims are 16, so only the rules about linked suspects can fire."""
+    no tie to anyone; P5 and P6 are co-suspects on closed C3 and nothing else (a detected group of two
+    that links C3 to nothing new). Victims are 16, so only the rules about linked suspects can fire."""
     c1 = f.crime("C1", outcome="16", victims=(("Ivy Test", CHILD_16, "P1"),))
     sam = f.person(c1, "suspect", "Sam A", ADULT, "P9")
     f.s.add(RecordObject(person_record_id=sam.id, kind="phone", value=PHONE))
     f.crime("C2", outcome="16", victims=(("Joy Test", CHILD_16, "P2"),), suspects=(("Tom B", ADULT, "P8"),))
+    two = (("Ann D", ADULT, "P5"), ("Bob E", ADULT, "P6"))
+    f.crime("C3", outcome="16", victims=(("Kay Test", CHILD_16, "P3"),), suspects=two)
     hotel = f.event("hotel", "H1", "hotel_report", date=DAY)
     kim = f.person(hotel, "guest", "Kim C", ADULT, "P7")
     f.s.add(RecordObject(person_record_id=kim.id, kind="phone", value=PHONE))
@@ -50,16 +53,17 @@ def test_detected_group_puts_a_closed_case_on_the_queue(engine):
             .where(OffenderGroup.build_id == build.id)
         ).all()
     strict = {(key, pid) for key, view, pid in groups if view == "strict"}
-    assert {pid for _, pid in strict} == {"P7", "P9"}  # the shared phone, found by the detector
-    key = next(iter(strict))[0]
+    assert {pid for _, pid in strict} == {"P5", "P6", "P7", "P9"}  # the phone; C3's co-suspects
+    key = next(k for k, pid in strict if pid == "P9")
 
     screen(engine, "tester")
     got = active(engine)
-    assert set(got) == {"C1"}  # C2's suspect is in no group
+    assert set(got) == {"C1"}  # C2's suspect is in no group; C3's group is only C3's own suspects
     item = got["C1"]
     assert item.rules[0] == "closed_suspect_in_group"
     assert item.evidence["closed_suspect_in_group"]["group"] == key
     assert item.evidence["closed_suspect_in_group"]["persons"] == ["P9"]
+    assert item.evidence["closed_suspect_in_group"]["group_others"] == ["P7"]
     assert key in item.reasons[0] and "P9" in item.reasons[0]
 
 

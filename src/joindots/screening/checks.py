@@ -172,15 +172,21 @@ def suspect_other_force(case: Case, facts: Facts, rule: Rule) -> Hit | None:
 
 
 def suspect_in_group(case: Case, facts: Facts, rule: Rule) -> Hit | None:
+    """A suspect is in a detected group with someone who is not a suspect on this case: a group made
+    only of this case's own co-suspects links the case to nothing new."""
     if not _closed(case, rule):
         return None
-    for sus in case.event.role(*SUSPECT_ROLES):
-        keys = facts.groups.get(sus.person)
-        if keys:
-            fields = {"suspect": sus.label, "group_key": keys[0], "outcome_code": case.event.outcome_code}
-            evidence = {"events": [case.event.ref], "records": _records([sus]), "persons": [sus.person],
-                        "group": keys[0]}  # fmt: skip
-            return Hit(fields, evidence)
+    suspects = case.event.role(*SUSPECT_ROLES)
+    on_case = {s.person for s in suspects}
+    for sus in suspects:
+        for key in facts.groups.get(sus.person, []):
+            others = sorted(facts.group_members.get(key, frozenset()) - on_case)
+            if others:
+                fields = {"suspect": sus.label, "group_key": key, "outcome_code": case.event.outcome_code,
+                          "others": len(others)}  # fmt: skip
+                evidence = {"events": [case.event.ref], "records": _records([sus]), "persons": [sus.person],
+                            "group": key, "group_others": others}  # fmt: skip
+                return Hit(fields, evidence)
     return None
 
 

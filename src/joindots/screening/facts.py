@@ -61,6 +61,7 @@ class Facts:
     decided: set[tuple[str, str]]  # case keys a reviewer has decided on
     by_person: dict[str, list[tuple[Ev, str]]]  # person -> (event, role) they appear in
     resolved: bool  # whether any linkage result was there
+    group_members: dict[str, frozenset[str]] = field(default_factory=dict)  # group key -> person ids
 
 
 def person_key(
@@ -115,11 +116,13 @@ def _people(session: Session, events: dict[int, Ev]) -> bool:
     return resolved
 
 
-def _groups(session: Session) -> dict[str, list[str]]:
+def _groups(session: Session) -> tuple[dict[str, list[str]], dict[str, frozenset[str]]]:
+    """person -> group keys, and group key -> members, from the latest network build."""
     build = session.scalars(select(NetworkBuild.id).order_by(NetworkBuild.id.desc()).limit(1)).first()
     found: dict[str, list[str]] = defaultdict(list)
+    members: dict[str, set[str]] = defaultdict(set)
     if build is None:
-        return found
+        return found, {}
     stmt = (
         select(GroupMember.person_id, OffenderGroup.group_key, OffenderGroup.view)
         .join(OffenderGroup, OffenderGroup.id == GroupMember.group_id)
@@ -127,9 +130,10 @@ def _groups(session: Session) -> dict[str, list[str]]:
         .order_by(OffenderGroup.view.desc(), OffenderGroup.group_key)  # strict before loose
     )
     for person, key, _view in session.execute(stmt).all():
+        members[key].add(person)
         if key not in found[person]:
             found[person].append(key)
-    return found
+    return found, {k: frozenset(v) for k, v in members.items()}
 
 
 def load_facts(session: Session) -> Facts:
@@ -147,4 +151,5 @@ def load_facts(session: Session) -> Facts:
             )
         ).all()
     }
-    return Facts(events, _groups(session), decided, by_person, resolved)
+    groups, members = _groups(session)
+    return Facts(events, groups, decided, by_person, resolved, members)

@@ -27,7 +27,7 @@ CHECK_FIELDS: dict[str, frozenset[str]] = {
     "notes_mention": frozenset({"phrase"}),
     "suspect_other_victims": frozenset({"suspect", "other_victims", "other_cases", "outcome_code"}),
     "suspect_other_force": frozenset({"suspect", "other_cases", "outcome_code", "force"}),
-    "suspect_in_group": frozenset({"suspect", "group_key", "outcome_code"}),
+    "suspect_in_group": frozenset({"suspect", "group_key", "outcome_code", "others"}),
     "missing_child": frozenset({"child", "episodes", "concerning"}),
     "found_with_reported_adult": frozenset({"adult", "reports"}),
     "missing_episodes_at_least": frozenset({"episodes"}),
