@@ -174,8 +174,10 @@ def test_reading_review_queue_groups_and_pairs_is_logged(linked):
     assert (entry.actor, entry.action, entry.subject) == ("reviewer1", "consultation", "case review queue")
     assert entry.justification == why["X-Justification"]
     assert entry.details["shown"] == [i["id"] for i in queue["items"]] and queue["items"]
-    client.get("/api/groups", headers=why)
-    assert _log(linked)[-1].subject == "offender groups"
+    page = client.get("/api/groups", headers=why, params={"offset": 5, "limit": 5}).json()
+    assert len(page["items"]) == 5 and page["total"] > 10 and page["offset"] == 5
+    entry = _log(linked)[-1]  # only the page shown is logged as shown
+    assert entry.subject == "offender groups" and entry.details["shown"] == [g["key"] for g in page["items"]]
 
     analyst = make_client(linked)
     sign_in(analyst, "analyst1")

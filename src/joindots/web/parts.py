@@ -19,7 +19,9 @@ from joindots.errors import NotFound
 class PartResult:
     available: bool
     message: str
-    items: list[dict[str, Any]] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)  # this page of them
+    total: int = 0  # all of them
+    offset: int = 0  # where this page starts
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,9 @@ def _installed(module: str) -> bool:
         return False
 
 
-def part_result(session: Session, part: str) -> PartResult:
-    """What `part` has produced, via its `service.web_summary(session)` when the part provides one."""
+def part_result(session: Session, part: str, offset: int = 0, limit: int | None = None) -> PartResult:
+    """What `part` has produced, via its `service.web_summary(session)` when the part provides one;
+    `offset` and `limit` pick one page of the items."""
     spec = PARTS[part]
     what = spec.what[0].upper() + spec.what[1:]
     if not _installed(spec.module):
@@ -64,7 +67,8 @@ def part_result(session: Session, part: str) -> PartResult:
     items = summary(session)
     if not items:
         return PartResult(False, f"Not run yet: there are no {spec.counted} until `{spec.command}` has run.")
-    return PartResult(True, f"{len(items)} {spec.counted}", items)
+    page = items[offset : None if limit is None else offset + limit]
+    return PartResult(True, f"{len(items):,} {spec.counted}", page, len(items), offset)
 
 
 def decide_review_item(session: Session, item_id: int, decision: str, reason: str, actor: str) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 
 from joindots.audit import Action
@@ -20,9 +20,11 @@ router = APIRouter(prefix="/api", tags=["analysis"])
 PERSONAL = {"groups": ("offender groups", "key"), "review": ("case review queue", "id")}
 
 
-def read_part(db: DB, request: Request, principal: CurrentUser, part: str) -> PartResult:
-    """A part's results; reading groups or the review queue is logged (keys shown, never names)."""
-    result = part_result(db, part)
+def read_part(
+    db: DB, request: Request, principal: CurrentUser, part: str, offset: int = 0, limit: int | None = None
+) -> PartResult:
+    """A page of a part's results; reading groups or the review queue is logged with the keys shown."""
+    result = part_result(db, part, offset, limit)
     if result.available and part in PERSONAL:
         subject, key = PERSONAL[part]
         shown = [item.get(key) for item in result.items]
@@ -32,19 +34,33 @@ def read_part(db: DB, request: Request, principal: CurrentUser, part: str) -> Pa
 
 
 def _available(result: PartResult) -> Availability:
-    return Availability(available=result.available, message=result.message, items=result.items)
+    return Availability(
+        available=result.available,
+        message=result.message,
+        items=result.items,
+        total=result.total,
+        offset=result.offset,
+    )
+
+
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+Limit = Annotated[int, Query(ge=1, le=5000)]
 
 
 @router.get("/groups", response_model=Availability)
-def groups(db: DB, request: Request, principal: CurrentUser) -> Availability:
-    """Offender groups of the latest network build (members and victims as person IDs)."""
-    return _available(read_part(db, request, principal, "groups"))
+def groups(
+    db: DB, request: Request, principal: CurrentUser, offset: Offset = 0, limit: Limit = 500
+) -> Availability:
+    """Offender groups of the latest network build (members and victims as person IDs), a page at a time."""
+    return _available(read_part(db, request, principal, "groups", offset, limit))
 
 
 @router.get("/review-queue", response_model=Availability)
-def review_queue(db: DB, request: Request, principal: CurrentUser) -> Availability:
+def review_queue(
+    db: DB, request: Request, principal: CurrentUser, offset: Offset = 0, limit: Limit = 500
+) -> Availability:
     """Cases the screening rules put up for review, highest priority first, with the latest decision."""
-    return _available(read_part(db, request, principal, "review"))
+    return _available(read_part(db, request, principal, "review", offset, limit))
 
 
 class ReviewDecision(BaseModel):

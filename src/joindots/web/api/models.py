@@ -107,6 +107,8 @@ class Availability(BaseModel):
     available: bool
     message: str
     items: list[dict[str, Any]] = Field(default_factory=list)
+    total: int = Field(0, description="How many items there are in all (items holds one page of them).")
+    offset: int = Field(0, description="Where this page starts.")
 
 
 class LogEntry(BaseModel):

@@ -44,15 +44,30 @@ async def decide_match(pair_id: RowId, request: Request, principal: CurrentUser,
     return RedirectResponse(f"/matches?done={pair_id}", status_code=303)
 
 
+GROUPS_PAGE, REVIEW_PAGE = 200, 100
+
+
+def _page(request: Request) -> int:
+    value = request.query_params.get("page", "1")
+    return max(1, min(int(value), 100_000)) if value.isdigit() else 1
+
+
+def _paged(request: Request, db: DB, principal: CurrentUser, part: str, size: int) -> dict[str, Any]:
+    page = _page(request)
+    result = read_part(db, request, principal, part, (page - 1) * size, size)
+    pages = max(1, -(-result.total // size))
+    return {"result": result, "page": page, "pages": pages, "path": request.url.path}
+
+
 @router.get("/groups")
 def groups(request: Request, principal: CurrentUser, db: DB) -> Response:
-    return render(request, "groups.html", result=read_part(db, request, principal, "groups"))
+    return render(request, "groups.html", **_paged(request, db, principal, "groups", GROUPS_PAGE))
 
 
 @router.get("/review")
 def review(request: Request, principal: CurrentUser, db: DB) -> Response:
     done = request.query_params.get("done")
-    return render(request, "review.html", result=read_part(db, request, principal, "review"), done=done)
+    return render(request, "review.html", done=done, **_paged(request, db, principal, "review", REVIEW_PAGE))
 
 
 @router.post("/review/{item_id}/decision")
