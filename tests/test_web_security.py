@@ -149,3 +149,22 @@ def test_profiles_never_show_ethnicity_ic_code_or_nationality(analyst):
     body = client.get(f"/api/people/{world.alpha}").text
     assert "ethnicity" not in body and "nationality" not in body and "ic_code" not in body
     assert "W1" not in body and "GBR" not in body
+
+
+def test_a_user_replaces_the_one_time_password_and_every_session_ends(analyst):
+    client, csrf, _ = analyst
+    new = "a long passphrase of my own"
+    form = {"csrf_token": csrf, "current": PASSWORD, "new": new, "repeat": new}
+    wrong = client.post("/account/password", data=form | {"current": "not my password"})
+    assert wrong.status_code == 422 and "current password is wrong" in wrong.text
+    short = client.post("/account/password", data=form | {"new": "short", "repeat": "short"})
+    assert short.status_code == 422 and "at least 12 characters" in short.text
+    changed = client.post("/account/password", data=form)
+    assert changed.status_code == 303 and changed.headers["location"] == "/login?changed=1"
+    assert client.get("/").status_code in (303, 401)  # this session ended too
+    old = client.post(
+        "/login", data={"username": "analyst1", "password": PASSWORD, "justification": "x" * 12}
+    )
+    assert old.status_code == 401
+    again = client.post("/login", data={"username": "analyst1", "password": new, "justification": "x" * 12})
+    assert again.status_code == 303

@@ -18,6 +18,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], P] = {
     ("GET", "/"): P.SIGNED_IN,
     ("POST", "/logout"): P.SIGNED_IN,
     ("GET", "/api/me"): P.SIGNED_IN,
+    ("GET", "/account"): P.SIGNED_IN,
+    ("POST", "/account/password"): P.SIGNED_IN,
     # people (personal data: every read is logged with its justification)
     ("POST", "/api/people/search"): P.READ_PEOPLE,
     ("GET", "/api/people/{key}"): P.READ_PEOPLE,

@@ -1,4 +1,4 @@
-"""Sign in (with the purpose of the session), sign out, and the home page."""
+"""Sign in (with the purpose of the session), sign out, the home page, and changing one's password."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from joindots.auth.passwords import MIN_PASSWORD_LENGTH
 from joindots.auth.roles import Permission, Role, allowed
-from joindots.auth.users import authenticate, end_session, start_session
+from joindots.auth.users import authenticate, end_session, set_password, start_session
 from joindots.web.deps import DB, CurrentUser, State
 from joindots.web.pages.render import render
 from joindots.web.state import SESSION_COOKIE
@@ -20,7 +21,10 @@ HOME = {Role.REPORTER: "/reports/mine", Role.STATISTICIAN: "/stats"}
 
 @router.get("/login")
 def login_page(request: Request) -> Response:
-    return render(request, "login.html")
+    changed = request.query_params.get("changed") == "1"
+    return render(
+        request, "login.html", notice="Password changed: sign in with the new one." if changed else None
+    )
 
 
 def _client(request: Request) -> str:
@@ -82,3 +86,45 @@ def home(request: Request, principal: CurrentUser, db: DB) -> Response:
     """What the user can do, and (for roles that see aggregates) which pipeline steps have run."""
     steps = pipeline_status(db) if allowed(principal.role, Permission.READ_AGGREGATES) else []
     return render(request, "home.html", steps=steps)
+
+
+@router.get("/account")
+def account(request: Request, principal: CurrentUser) -> Response:
+    return render(request, "account.html")
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    principal: CurrentUser,
+    db: DB,
+    state: State,
+    current: Annotated[str, Form(max_length=200)],
+    new: Annotated[str, Form(max_length=200)],
+    repeat: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """Replace the one-time password (or any other) with one of the user's own. Every session of the
+    user ends, this one too, so the new password is needed at once."""
+    key = "user:" + principal.username
+    wait = state.limiter.retry_after(key)
+    if wait:
+        return render(
+            request, "account.html", 429, error=f"Too many wrong passwords. Try again in {wait} seconds."
+        )
+    if authenticate(db, principal.username, current) is None:
+        state.limiter.failed(key)
+        return render(request, "account.html", 422, error="The current password is wrong.")
+    if new != repeat:
+        return render(request, "account.html", 422, error="The two new passwords differ.")
+    if len(new) < MIN_PASSWORD_LENGTH or new == current:
+        return render(
+            request,
+            "account.html",
+            422,
+            error=f"Choose a new password of at least {MIN_PASSWORD_LENGTH} characters.",
+        )
+    set_password(db, principal.username, new)
+    db.commit()
+    response = RedirectResponse("/login?changed=1", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
