@@ -137,6 +137,12 @@ def test_every_page_shows_real_content(linked):
 
     groups = client.get("/groups").text
     assert f'id="group-{group.group_key}"' in groups and 'href="/people/P' in groups
+    one = client.get(f"/groups/{group.group_key}").text  # members with their names, network, timeline
+    assert one.count('href="/people/P') >= group.size and 'id="network"' in one and "<time>" in one
+    assert _log(linked)[-1].subject == f"group {group.group_key}"
+    drawn = client.get(f"/groups/{group.group_key}/network.json").json()
+    kinds = {n["data"]["kind"] for n in drawn["nodes"]}
+    assert "member" in kinds and "event" in kinds and all(e["data"]["label"] for e in drawn["edges"])
     review = client.get("/review").text
     assert f'id="item-{item.id}"' in review and item.reasons[0].split()[0] in review
     matches = client.get("/matches").text

@@ -39,6 +39,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], P] = {
     # groups, review queue, aggregates
     ("GET", "/api/groups"): P.READ_GROUPS,
     ("GET", "/groups"): P.READ_GROUPS,
+    ("GET", "/groups/{key}"): P.READ_GROUPS,
+    ("GET", "/groups/{key}/network.json"): P.READ_GROUPS,
     ("GET", "/api/review-queue"): P.REVIEW_CASES,
     ("POST", "/api/review-queue/{item_id}/decision"): P.REVIEW_CASES,
     ("GET", "/review"): P.REVIEW_CASES,

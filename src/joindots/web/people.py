@@ -78,10 +78,11 @@ def search(session: Session, criteria: Criteria) -> list[dict[str, Any]]:
         stmt = _object_filter(stmt, "phone", phone_e164(criteria.phone))
     if criteria.vehicle:
         stmt = _object_filter(stmt, "vehicle", vehicle_mark(criteria.vehicle))
-    return _group_hits(session.execute(stmt.order_by(PersonRecord.surname, PersonRecord.id).limit(500)).all())
+    return group_hits(session.execute(stmt.order_by(PersonRecord.surname, PersonRecord.id).limit(500)).all())
 
 
-def _group_hits(rows: Sequence[Any]) -> list[dict[str, Any]]:
+def group_hits(rows: Sequence[Any], limit: int | None = MAX_HITS) -> list[dict[str, Any]]:
+    """(record, person_id) rows as one row per person: names, dates of birth, sources, record count."""
     people: dict[str, dict[str, Any]] = {}
     for record, person_id in rows:
         key = person_id or f"R{record.id}"
@@ -92,7 +93,7 @@ def _group_hits(rows: Sequence[Any]) -> list[dict[str, Any]]:
         _add_unique(hit["names"], " ".join(p for p in (record.forename, record.surname) if p) or "(no name)")
         _add_unique(hit["dobs"], record.dob.isoformat() if record.dob else None)
         _add_unique(hit["sources"], record.source)
-    return list(people.values())[:MAX_HITS]
+    return list(people.values())[:limit]
 
 
 def _add_unique(values: list, value: Any) -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from joindots.audit import Action
 from joindots.link.run import latest_done_run
 from joindots.web.api.aggregates import ReviewDecision, read_part
 from joindots.web.api.matches import read_pairs
 from joindots.web.api.models import DecisionRequest, RowId
+from joindots.web.audited import log_access
 from joindots.web.decisions import decide_pair, persons_of_pair, with_records
 from joindots.web.deps import DB, CurrentUser, State
+from joindots.web.groups import group_detail, group_network
 from joindots.web.pages.forms import form_fields, validated
 from joindots.web.pages.render import render
 from joindots.web.parts import PartResult, decide_review_item, part_result
@@ -62,6 +65,28 @@ def _paged(request: Request, db: DB, principal: CurrentUser, part: str, size: in
 @router.get("/groups")
 def groups(request: Request, principal: CurrentUser, db: DB) -> Response:
     return render(request, "groups.html", **_paged(request, db, principal, "groups", GROUPS_PAGE))
+
+
+@router.get("/groups/{key}")
+def group(key: str, request: Request, principal: CurrentUser, db: DB, state: State) -> Response:
+    """One group: members and victims with their names, its network and its timeline (a consultation)."""
+    found = group_detail(db, state.engine, key)
+    shown = [p["key"] for p in found["members"] + found["victims"]]
+    log_access(
+        db, request, principal, Action.CONSULTATION, f"group {found['key']}", details={"people": shown}
+    )
+    db.commit()
+    return render(request, "group.html", group=found)
+
+
+@router.get("/groups/{key}/network.json")
+def group_network_json(key: str, request: Request, principal: CurrentUser, db: DB) -> Response:
+    """The group's network view data, fetched by the page's script (same origin, same session)."""
+    graph = group_network(db, key)
+    details = {"nodes": len(graph["nodes"])}
+    log_access(db, request, principal, Action.CONSULTATION, f"network of group {key}", details=details)
+    db.commit()
+    return JSONResponse(graph)
 
 
 @router.get("/review")

@@ -58,7 +58,7 @@ def person_links(text: Any) -> Markup:
     key a link to that group on the groups page."""
     escaped = str(escape("" if text is None else text))
     linked = PERSON_ID.sub(r'<a href="/people/\1">\1</a>', escaped)
-    return Markup(GROUP_KEY.sub(r'<a href="/groups#group-\1">\1</a>', linked))
+    return Markup(GROUP_KEY.sub(r'<a href="/groups/\1">\1</a>', linked))
 
 
 def cell(value: Any) -> str:
