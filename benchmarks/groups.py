@@ -19,6 +19,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from joindots.ingest.load import ingest_dir
@@ -62,16 +63,26 @@ def main() -> None:
         print(f"build stats: {build.stats}")
         truth = world / "truth"
         with session_scope(engine) as session:
+            summary = web_summary(session)
+            stability = {g["key"]: g["stability"] for g in summary}
+            for view in ("strict", "loose"):
+                mine = [g for g in summary if g["view"] == view]
+                split = Counter(g["stability"] for g in mine)
+                shaky = sum(1 for g in mine if g["uncertain_ties"])
+                print(f"{view} view: {len(mine)} groups, {dict(sorted(split.items()))}; "
+                      f"{shaky} with a tie resting on an uncertain identity link")  # fmt: skip
             for view in ("strict", "loose"):
                 r = evaluate_groups(session, truth / "groups.csv", truth / "records.csv", view)
                 print(f"{view}: {r['found']} of {r['true_groups']} true groups found with member F1 >= 0.8 "
                       f"(share {r['share_found']:.3f}); {r['our_groups']} groups built")  # fmt: skip
+                found = Counter(stability[g["best_group"]] for g in r["groups"] if g["f1"] >= 0.8)
+                print(f"  the found groups' stability: {dict(sorted(found.items()))}")
                 missed = [g for g in r["groups"] if g["f1"] < 0.8]
                 print(
                     "  missed:",
                     ", ".join(f"{g['true_group']} (size {g['size']}, F1 {g['f1']})" for g in missed),
                 )
-            members = sorted({p for g in web_summary(session) for p in g["members"]})
+            members = sorted({p for g in summary for p in g["members"]})
         rng = random.Random(args.seed)
         picks = rng.sample(members, min(args.queries, len(members)))
         latencies, sizes = [], []

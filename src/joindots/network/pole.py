@@ -71,8 +71,9 @@ class Builder:
                 )
         for r in fresh:
             self._add_record(r)
-        for rec_id, kind, value in self._objects([r.id for r in fresh]):
-            row = next(r for r in fresh if r.id == rec_id)
+        by_id = {r.id: r for r in fresh}
+        for rec_id, kind, value in self._objects(list(by_id)):
+            row = by_id[rec_id]
             node = f"{kind}:{value}"
             self.graph.add_node(node, kind=kind, label=value)
             self._link(row, node, OBJECT_LINK.get(kind, "has"))
