@@ -251,6 +251,7 @@ def _persons(engine: Engine, record_ids: list[int]) -> dict[int, str]:
 
 _CACHE: dict[tuple[str, int], tuple[dict[str, Any], float, Matcher]] = {}
 _LOCK = threading.Lock()
+CACHED_MATCHERS = 2
 
 
 def _stored(engine: Engine) -> tuple[int, int]:
@@ -271,6 +272,9 @@ def matcher_for(engine: Engine, model: dict[str, Any], threshold: float = DEFAUL
                 matcher.add_records(_records_after(engine, matcher.max_id))
             if matcher.count == count:
                 return matcher
+        _CACHE.pop(key, None)
+        while len(_CACHE) >= CACHED_MATCHERS:  # the oldest database's matcher goes first
+            _CACHE.pop(next(iter(_CACHE)))
         matcher = Matcher(engine, model, threshold)
         _CACHE[key] = (model, threshold, matcher)
         return matcher

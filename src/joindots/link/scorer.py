@@ -29,6 +29,7 @@ from splink.internals.misc import prob_to_match_weight
 from sqlglot import exp
 
 NULL = -1
+SHIFT = np.int64(2**31)  # two codes in one int64 key
 Side = str  # "l" (the new record) or "r" (the existing records)
 
 
@@ -57,7 +58,8 @@ def _as_scalar(value: Any) -> Any:
 
 class Columns:
     """The existing records' matching columns, encoded once: scalars as codes into one shared
-    vocabulary (so `forename_l = surname_r` compares codes), lists as frozensets."""
+    vocabulary (so `forename_l = surname_r` compares codes), lists as the codes of their distinct
+    elements, all rows' elements in one flat array with each row's offsets into it."""
 
     def __init__(self, scalar: Iterable[str], lists: Iterable[str]):
         self.scalar, self.lists = sorted(set(scalar)), sorted(set(lists))
@@ -65,7 +67,8 @@ class Columns:
         self.words: list[Any] = []
         self._words_array: np.ndarray = np.empty(0, dtype=object)
         self.codes = {c: np.empty(0, dtype=np.int32) for c in self.scalar}
-        self.sets = {c: np.empty(0, dtype=object) for c in self.lists}
+        self.flat = {c: np.empty(0, dtype=np.int32) for c in self.lists}
+        self.offsets = {c: np.zeros(1, dtype=np.int64) for c in self.lists}
         self.list_nulls = {c: np.empty(0, dtype=bool) for c in self.lists}
         self.ids = np.empty(0, dtype=np.int64)
 
@@ -94,14 +97,31 @@ class Columns:
         for c in self.scalar:
             self.codes[c] = np.concatenate([self.codes[c], self._encode(frame[c])])
         for c in self.lists:
-            sets: list[Any] = [_as_set(v) for v in frame[c]]
-            column = np.empty(len(frame), dtype=object)
-            column[:] = sets
-            self.sets[c] = np.concatenate([self.sets[c], column])
-            nulls = np.fromiter((v is None for v in sets), dtype=bool, count=len(sets))
-            self.list_nulls[c] = np.concatenate([self.list_nulls[c], nulls])
+            self._append_list(c, frame[c].to_numpy(dtype=object))
         self.ids = np.concatenate([self.ids, frame["unique_id"].to_numpy(dtype=np.int64)])
         self._words_array = np.empty(0, dtype=object)
+
+    def _append_list(self, column: str, values: np.ndarray) -> None:
+        n = len(values)
+        nulls = np.fromiter((_as_scalar(v) is None for v in values), dtype=bool, count=n)
+        exploded = pd.Series(values, dtype=object).explode()
+        exploded = exploded[exploded.notna()]
+        codes = self._encode(exploded).astype(np.int64)
+        pairs = np.unique(exploded.index.to_numpy(dtype=np.int64) * SHIFT + codes)  # distinct, by row
+        rows, codes = pairs // SHIFT, pairs % SHIFT
+        lengths = np.bincount(rows, minlength=n)
+        offsets = self.offsets[column]
+        self.flat[column] = np.concatenate([self.flat[column], codes.astype(np.int32)])
+        self.offsets[column] = np.concatenate([offsets, offsets[-1] + np.cumsum(lengths)])
+        self.list_nulls[column] = np.concatenate([self.list_nulls[column], nulls])
+
+    def elements(self, column: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The element codes of `rows`, flat, and for each element the position of its row in `rows`."""
+        starts = self.offsets[column][rows]
+        lengths = self.offsets[column][rows + 1] - starts
+        owner = np.repeat(np.arange(len(rows)), lengths)
+        at = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
+        return self.flat[column][at], owner
 
     def strings(self, column: str, rows: np.ndarray) -> np.ndarray:
         if len(self._words_array) != len(self.words) + 1:
@@ -133,6 +153,11 @@ class Query:
     def set(self, column: str) -> frozenset[Any] | None:
         return _as_set(self.row.get(column))
 
+    def element_codes(self, column: str) -> np.ndarray:
+        """Codes of the list's elements that some existing record has (no other can be shared)."""
+        codes = {self.columns.vocab.get(v) for v in self.set(column) or ()}
+        return np.array(sorted(c for c in codes if c is not None), dtype=np.int64)
+
 
 @dataclass
 class Pairs:
@@ -152,13 +177,6 @@ class Pairs:
             out[:] = [self.query.value(column)] * len(self.rows)
             return out
         return self.query.columns.strings(column, self.rows)
-
-    def sets(self, side: Side, column: str) -> np.ndarray:
-        if side == "l":
-            out = np.empty(len(self.rows), dtype=object)
-            out[:] = [self.query.set(column)] * len(self.rows)
-            return out
-        return self.query.columns.sets[column][self.rows]
 
     def list_nulls(self, side: Side, column: str) -> np.ndarray:
         if side == "l":
@@ -280,13 +298,19 @@ class Compiler:
         (sa, ca), (sb, cb) = _column(left), _column(right)
         self._use(ca, True)
         self._use(cb, True)
+        if sa == sb:
+            raise Unsupported("list_intersect of two columns of the same record")
+        query_column, existing_column = (ca, cb) if sa == "l" else (cb, ca)
 
         def size(p: Pairs) -> tuple[np.ndarray, np.ndarray]:
             valid = ~(p.list_nulls(sa, ca) | p.list_nulls(sb, cb))
+            wanted = p.query.element_codes(query_column)
             sizes = np.zeros(len(p.rows))
-            if valid.any():
-                xs, ys = p.sets(sa, ca)[valid], p.sets(sb, cb)[valid]
-                sizes[valid] = [len(x & y) for x, y in zip(xs, ys, strict=True)]
+            if valid.any() and len(wanted):
+                codes, owner = p.query.columns.elements(existing_column, p.rows)
+                sizes = np.bincount(owner, weights=np.isin(codes, wanted), minlength=len(p.rows)).astype(
+                    float
+                )
             return sizes, valid
 
         return size
@@ -463,7 +487,11 @@ def _keys(values: list[Any], exploded: list[bool]) -> list[Any]:
     return keys
 
 
-SHIFT = np.int64(2**31)
+def _coded(rule: Rule) -> bool:
+    """Rules a CodeIndex serves: one or two scalar equalities, or one exploded list column."""
+    if rule.exploded:
+        return len(rule.right) == 1 and rule.left == rule.right and rule.right[0] in rule.exploded
+    return len(rule.right) <= 2
 
 
 class CodeIndex:
@@ -478,6 +506,11 @@ class CodeIndex:
         self.extra: dict[int, list[int]] = defaultdict(list)
 
     def _keys(self, start: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.rule.exploded:  # one list column: a key per element
+            (column,) = self.rule.right
+            rows = np.arange(start, len(self.columns))
+            codes, owner = self.columns.elements(column, rows)
+            return codes.astype(np.int64), rows[owner].astype(np.int32)
         key = np.zeros(len(self.columns) - start, dtype=np.int64)
         valid = np.ones(len(key), dtype=bool)
         for column in self.rule.right:
@@ -500,6 +533,10 @@ class CodeIndex:
             self.extra[key].append(row)
 
     def candidates(self, query: dict[str, Any]) -> list[np.ndarray]:
+        if self.rule.exploded:
+            (column,) = self.rule.left
+            values = dict.fromkeys(v for v in (_as_set(query.get(column)) or ()) if v in self.columns.vocab)
+            return [rows for v in values for rows in self._rows(self.columns.vocab[v])]
         key = 0
         for column in self.rule.left:
             value = _as_scalar(query.get(column))
@@ -507,6 +544,9 @@ class CodeIndex:
             if code is None:
                 return []
             key = key * int(SHIFT) + code
+        return self._rows(key)
+
+    def _rows(self, key: int) -> list[np.ndarray]:
         found = []
         at = int(np.searchsorted(self.keys, key))
         if at < len(self.keys) and self.keys[at] == key:
@@ -600,14 +640,12 @@ class FastScorer:
         )
         if missing:
             raise Unsupported(f"columns not in the linkage frame: {sorted(missing)}")
-        code_columns = {
-            c for r in self.rules if not r.exploded and len(r.right) <= 2 for c in r.left + r.right
-        }
-        self.columns = Columns(compiler.scalar | set(self.tf_columns) | code_columns, compiler.lists)
+        coded = [r for r in self.rules if _coded(r)]
+        scalar = {c for r in coded if not r.exploded for c in r.left + r.right}
+        lists = {c for r in coded if r.exploded for c in r.left + r.right}
+        self.columns = Columns(compiler.scalar | set(self.tf_columns) | scalar, compiler.lists | lists)
         self.indexes: list[CodeIndex | Index] = [
-            CodeIndex(rule, self.columns)
-            if not rule.exploded and len(rule.right) <= 2
-            else Index(rule, self.columns)
+            CodeIndex(rule, self.columns) if _coded(rule) else Index(rule, self.columns)
             for rule in self.rules
         ]
         self.tf_counts = {c: np.zeros(0, dtype=np.int64) for c in self.tf_columns}
