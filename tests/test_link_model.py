@@ -12,8 +12,8 @@ import pytest
 from joindots.link.evaluate import evaluate
 from joindots.link.explain import explain_pair
 from joindots.link.instant import matcher_for
-from joindots.link.model import score_pairs
-from joindots.link.names import fold, name_keys, phonetic
+from joindots.link.model import M_FLOOR, score_pairs, train_model
+from joindots.link.names import fold, fold_address, name_keys, phonetic
 from link_model_world import World, build_world
 
 
@@ -34,10 +34,42 @@ def test_variants_share_a_key() -> None:
         return set(name_keys(fold(a)) or []) & set(name_keys(fold(b)) or [])
 
     assert shared("Jim", "James") and shared("Jimmy", "Jim")
-    assert shared("Mohammed", "Muhammad") and shared("Hussein", "Hossain")
+    assert shared("Mohammed", "Muhammad") and shared("Hussein", "Hossain") and shared("Mohd", "Mohamed")
     assert not shared("Mohammed", "James")
     assert fold("Wójcik") == "wojcik" and fold("O'Neil") == "oneil" and fold("  ") is None
     assert phonetic("mohammed") == phonetic("muhammad")
+    assert fold_address("30 Church Rd.,  Chilworth Green") == "30 church rd chilworth green"
+    assert fold_address(" ") is None and fold_address(None) is None
+
+
+def _levels(model: dict, field: str) -> dict[str, dict]:
+    comparison = next(c for c in model["comparisons"] if c["output_column_name"] == field)
+    return {lv.get("label_for_charts") or lv["sql_condition"]: lv for lv in comparison["comparison_levels"]}
+
+
+def test_training_leaves_no_level_neutral_or_impossible(world: World) -> None:
+    dob_missing = _levels(world.model, "dob")["missing on one side"]
+    # a birth date on one record only is weaker evidence than names alone suggest: it counts against
+    assert dob_missing["m_probability"] < dob_missing["u_probability"]
+    initial = _levels(world.model, "forename")["initial agrees"]
+    assert initial["m_probability"] > initial["u_probability"]  # trained by EM, not a default
+    for comparison in world.model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            assert level.get("m_probability") is None or level["m_probability"] >= M_FLOOR
+
+
+def test_initial_and_missing_dob_levels(world: World) -> None:
+    base = world.frame[world.frame["forename"].notna() & world.frame["dob"].notna()].iloc[0].to_dict()
+    guest = {**base, "unique_id": 999_997, "forename": base["forename"][0], "dob": None, "postcode": None}
+    fields = explain_pair(world.model, base, guest)["fields"]
+    assert fields["forename"]["level"] == "initial agrees"
+    assert fields["dob"]["level"] == "missing on one side" and fields["dob"]["weight"] < 0
+
+
+def test_training_without_phones_skips_that_session(world: World) -> None:
+    frame = world.frame.assign(phones=None)
+    model = train_model(frame)
+    assert _levels(model, "dob")["exact"]["m_probability"] > 0.5
 
 
 @pytest.mark.slow

@@ -20,11 +20,14 @@ def _name(part: str, other: str) -> cl.CustomComparison:
         output_column_name=part,
         comparison_levels=[
             cll.NullLevel(col),
-            cll.ExactMatchLevel(col, term_frequency_adjustments=True).configure(label_for_charts="exact"),
+            cll.ExactMatchLevel(col, term_frequency_adjustments=True).configure(
+                tf_minimum_u_value=0.001, label_for_charts="exact"
+            ),
             cll.ArrayIntersectLevel(f"{part}_keys").configure(label_for_charts="known variant"),
             cll.ExactMatchLevel(f"{part}_phonetic").configure(label_for_charts="sounds alike"),
             cll.JaroWinklerLevel(col, 0.92).configure(label_for_charts="Jaro-Winkler >= 0.92"),
             cll.JaroWinklerLevel(col, 0.80).configure(label_for_charts="Jaro-Winkler >= 0.80"),
+            *_initial(part),
             cll.CustomLevel(f"{col}_l = {other}_fold_r", "swapped with " + other),
             cll.ElseLevel(),
         ],
@@ -32,11 +35,19 @@ def _name(part: str, other: str) -> cl.CustomComparison:
     )
 
 
+def _initial(part: str) -> list[cll.CustomLevel]:
+    """An initial ('S') against a full name ('Susan'): only forenames are written as initials."""
+    if part != "forename":
+        return []
+    condition = "(length(forename_fold_l) = 1 OR length(forename_fold_r) = 1) AND forename_initial_l = forename_initial_r"
+    return [cll.CustomLevel(condition, "initial agrees")]
+
+
 def _dob() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="dob",
         comparison_levels=[
-            cll.NullLevel("dob"),
+            cll.CustomLevel("dob_l IS NULL OR dob_r IS NULL", "missing on one side"),
             cll.ExactMatchLevel("dob").configure(label_for_charts="exact"),
             cll.CustomLevel("dob_l = dob_swapped_r", "day and month swapped"),
             cll.CustomLevel(
@@ -61,6 +72,19 @@ def _postcode() -> cl.CustomComparison:
             cll.ElseLevel(),
         ],
         comparison_description="postcode: full, sector, district",
+    )
+
+
+def _address() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="address",
+        comparison_levels=[
+            cll.NullLevel("address_fold"),
+            cll.ExactMatchLevel("address_fold").configure(label_for_charts="exact"),
+            cll.JaroWinklerLevel("address_fold", 0.92).configure(label_for_charts="Jaro-Winkler >= 0.92"),
+            cll.ElseLevel(),
+        ],
+        comparison_description="address: exact, similar",
     )
 
 
@@ -90,6 +114,7 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
         _name("surname", "forename"),
         _dob(),
         _postcode(),
+        _address(),
         _overlap("phones"),
         _overlap("vehicles"),
         _exact("email"),
@@ -104,6 +129,14 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
         block_on("surname_phonetic", "dob_year"),
         block_on("forename_phonetic", "surname_phonetic"),
         block_on("surname_fold", "postcode_district"),
+        block_on("forename_fold", "postcode"),
+        block_on("address_fold"),
+        # an initial ('J Lees') or no forename against the same surname: each written as a join on
+        # equalities, so a million records never pair every same-surname record first
+        CustomRule("l.surname_fold = r.surname_fold AND l.forename_fold = r.forename_initial"),
+        CustomRule("l.surname_fold = r.surname_fold AND l.forename_initial = r.forename_fold"),
+        CustomRule("l.surname_fold = r.surname_fold AND l.forename_fold IS NULL"),
+        CustomRule("l.surname_fold = r.surname_fold AND r.forename_fold IS NULL"),
         CustomRule("l.forename_fold = r.surname_fold and l.surname_fold = r.forename_fold"),
         block_on("phones", arrays_to_explode=["phones"]),
         block_on("vehicles", arrays_to_explode=["vehicles"]),
@@ -113,7 +146,12 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
 
 def training_blocking_rules() -> list[BlockingRuleCreator]:
     """EM sessions: each leaves some comparisons free to be estimated."""
-    return [block_on("dob"), block_on("forename_phonetic", "surname_phonetic"), block_on("postcode")]
+    return [
+        block_on("dob"),
+        block_on("forename_phonetic", "surname_phonetic"),
+        block_on("postcode"),
+        block_on("phones"),
+    ]
 
 
 def settings_creator() -> SettingsCreator:

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from joindots.link.names import fold, name_keys, phonetic
+from joindots.link.names import fold, fold_address, name_keys, phonetic
 from joindots.store.schema import PersonRecord, RecordObject
 
 # The only PersonRecord columns linkage may read. Never add ethnicity, ic_code or nationality.
@@ -27,6 +27,7 @@ IDENTITY_COLUMNS = (
     "dob_ambiguous",
     "sex",
     "postcode",
+    "address",
     "email",
 )
 FORBIDDEN_COLUMNS = frozenset({"ethnicity", "ic_code", "nationality"})
@@ -103,7 +104,17 @@ def _list(value: Any) -> list[str]:
 def build_frame(raw: pd.DataFrame) -> pd.DataFrame:
     """Add the derived matching columns to a frame of identity fields (one row per record)."""
     out = pd.DataFrame({"unique_id": raw["unique_id"].astype("int64")})
-    for col in ("source", "record_id", "forename", "middle_names", "surname", "sex", "postcode", "email"):
+    for col in (
+        "source",
+        "record_id",
+        "forename",
+        "middle_names",
+        "surname",
+        "sex",
+        "postcode",
+        "address",
+        "email",
+    ):
         out[col] = [_blank_to_none(v) for v in raw[col]] if col in raw else None
     out["dob"] = [_iso(v) for v in raw["dob"]] if "dob" in raw else None
     out["dob_ambiguous"] = (
@@ -119,6 +130,8 @@ def build_frame(raw: pd.DataFrame) -> pd.DataFrame:
         out[f"{part}_fold"] = [fold(v) for v in out[part]]
         out[f"{part}_keys"] = [name_keys(v) for v in out[f"{part}_fold"]]
         out[f"{part}_phonetic"] = [phonetic(v) for v in out[f"{part}_fold"]]
+    out["forename_initial"] = [v[0] if v else None for v in out["forename_fold"]]
+    out["address_fold"] = [fold_address(v) for v in out["address"]]
     out["phones"] = [_list(v) for v in raw["phones"]] if "phones" in raw else [[] for _ in range(len(out))]
     out["vehicles"] = (
         [_list(v) for v in raw["vehicles"]] if "vehicles" in raw else [[] for _ in range(len(out))]

@@ -14,16 +14,19 @@ import duckdb
 import pandas as pd
 from splink import DuckDBAPI, Linker, block_on
 from splink.internals.database_api import DatabaseAPISubClass
+from splink.internals.exceptions import EMTrainingException
 
 from joindots.link.comparisons import settings_creator, training_blocking_rules
 from joindots.link.explain import explanations
 
+log = logging.getLogger(__name__)
 Backend = Literal["duckdb", "spark"]
 EM_MAX_PAIRS = 2_000_000  # EM pairs per session: 1M records train in minutes, not hours
 U_MAX_PAIRS = 5_000_000
 PRIOR_RECALL = 0.7  # share of true matches the deterministic rule below is believed to find
 PRIOR_RULE = block_on("forename_fold", "surname_fold", "dob")
 SEED = 42
+M_FLOOR = 1e-4  # no level is impossible for a true match: EM's zero would veto on one typo
 
 
 def duckdb_api() -> DuckDBAPI:
@@ -66,10 +69,26 @@ def train_model(frame: pd.DataFrame, em_max_pairs: float = EM_MAX_PAIRS) -> dict
     training.estimate_probability_two_random_records_match([PRIOR_RULE], recall=PRIOR_RECALL)
     training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=SEED)
     for rule in training_blocking_rules():
-        training.estimate_parameters_using_expectation_maximisation(
-            rule, max_pairs=em_max_pairs, record_sample_proportion=1.0
-        )
-    return linker.misc.save_model_to_json()
+        try:
+            training.estimate_parameters_using_expectation_maximisation(
+                rule, max_pairs=em_max_pairs, record_sample_proportion=1.0
+            )
+        except EMTrainingException:  # no pairs under this rule (e.g. no phones at all): skip it
+            log.info("EM session skipped, no pairs: %s", rule)
+        except ValueError as error:  # Splink refuses an m EM drove below 1e-300 (tiny worlds): go on
+            log.warning("EM session %s skipped: %s", rule, error)
+    return floor_m(linker.misc.save_model_to_json())
+
+
+def floor_m(model: dict[str, Any], floor: float = M_FLOOR) -> dict[str, Any]:
+    """The model with every trained m probability at least `floor`: a level EM never saw among
+    matches (a sex recorded wrongly, a move within a district) weighs against a match, not infinitely."""
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            m = level.get("m_probability")
+            if m is not None and m < floor:
+                level["m_probability"] = floor
+    return model
 
 
 def score_pairs(

@@ -16,7 +16,7 @@ import jellyfish
 from nicknames import NickNamer
 
 TRANSLITERATIONS: tuple[tuple[str, ...], ...] = (
-    ("mohammed", "muhammad", "mohamed", "mohamad", "mohammad", "muhammed", "mohamud", "mehmet"),
+    ("mohammed", "muhammad", "mohamed", "mohamad", "mohammad", "muhammed", "mohamud", "mehmet", "mohd"),
     ("hussain", "hussein", "husain", "hossain", "husein"),
     ("ahmed", "ahmad", "ahmet"),
     ("mahmood", "mahmud", "mahmoud"),
@@ -54,6 +54,7 @@ TRANSLITERATIONS: tuple[tuple[str, ...], ...] = (
     ("nowak", "novak"),
     ("popescu", "popesku"),
     ("singh", "sing"),
+    ("kaur", "kour"),
 )
 
 
@@ -74,6 +75,16 @@ def fold(name: str | None) -> str | None:
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
     letters = "".join(ch for ch in plain if "a" <= ch <= "z")
     return letters or None
+
+
+def fold_address(address: str | None) -> str | None:
+    """Lower case, accents removed, letters and digits in single-spaced words: '30 Church Rd.,  Leeds'
+    -> '30 church rd leeds'."""
+    if not isinstance(address, str) or not address.strip():
+        return None
+    plain = unicodedata.normalize("NFKD", address).encode("ascii", "ignore").decode().lower()
+    words = "".join(ch if ch.isalnum() else " " for ch in plain).split()
+    return " ".join(words) or None
 
 
 @lru_cache(maxsize=65536)
