@@ -111,7 +111,7 @@ def successor(session: Session, key: str) -> str | None:
     """Where to find `key` now: the person a record key's record belongs to, or the person a retired
     person's records went to (followed through later merges); None when `key` is current."""
     if key.startswith("R"):
-        return persons_of(session, {int(key[1:])}).get(int(key[1:])) if key[1:].isdigit() else None
+        return persons_of(session, {int(key[1:])}).get(int(key[1:])) if key[1:].isdecimal() else None
     current, seen = key, {key}
     while (person := session.get(Person, current)) is not None and person.status == "retired":
         heirs = session.scalars(

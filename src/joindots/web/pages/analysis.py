@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from joindots.audit import Action
+from joindots.errors import NotFound
 from joindots.link.run import latest_done_run
 from joindots.web.api.aggregates import ReviewDecision, read_part
 from joindots.web.api.matches import read_pairs
@@ -25,9 +26,12 @@ router = APIRouter()
 
 def _done(db: DB, value: str | None) -> dict[str, Any] | None:
     """The pair just decided (from ?done=<pair id>) and the persons its records belong to now."""
-    if not value or not value.isdigit():
+    if not value or not value.isdecimal() or len(value) > 10:
         return None
-    return {"pair": int(value), "persons": persons_of_pair(db, int(value))}
+    try:
+        return {"pair": int(value), "persons": persons_of_pair(db, int(value))}
+    except NotFound:
+        return None
 
 
 @router.get("/matches")
@@ -52,7 +56,7 @@ GROUPS_PAGE, REVIEW_PAGE = 200, 100
 
 def _page(request: Request) -> int:
     value = request.query_params.get("page", "1")
-    return max(1, min(int(value), 100_000)) if value.isdigit() else 1
+    return max(1, min(int(value), 100_000)) if value.isdecimal() and len(value) < 7 else 1
 
 
 def _paged(request: Request, db: DB, principal: CurrentUser, part: str, size: int) -> dict[str, Any]:
