@@ -18,7 +18,7 @@ from joindots.cli.main import app
 from joindots.network.service import neighbourhood, timeline, web_summary
 from joindots.settings import get_settings
 from joindots.store.db import session_scope
-from network_factory import small_world
+from network_factory import World, small_world
 
 runner = CliRunner()
 
@@ -78,6 +78,24 @@ def test_export_anx_parses_back(cli_db: Engine, tmp_path: Path) -> None:
     assert strengths == {"confirmed"}  # every record of this strict group is linked at 0.99
     sources = {c.get("SourceReference") for c in items.iter("Card")}
     assert "police_south:S9#1" in sources
+
+
+def test_whole_network_anx_has_unique_identities(cli_db: Engine, tmp_path: Path) -> None:
+    """Two hotels of one name in different postcodes are two entities; the whole chart parses back."""
+    w = World(cli_db)
+    w.event("hotel", "H7", "hotel_report", "2021-07-02", [("Q", "guest")], location="Synthetic Inn",
+            postcode="ZZ9 9ZZ")  # fmt: skip
+    w.event("hotel", "H8", "hotel_report", "2021-07-03", [("Q2", "guest")], location="Synthetic Inn",
+            postcode="AB1 1AA")  # fmt: skip
+    path = tmp_path / "all.anx"
+    invoke("export", "network", "--format", "anx", "--out", str(path))
+    items = ET.parse(path).getroot().find("ChartItemCollection")
+    assert items is not None
+    identities = [e.get("Identity") for e in items.iter("Entity")]
+    assert len(identities) == len(set(identities))
+    assert {"Synthetic Inn|ZZ9 9ZZ", "Synthetic Inn|AB1 1AA", "P000013", "police_north:N1"} <= set(identities)
+    ends = {e.get("EntityId") for e in items.iter("Entity")}
+    assert all(link.get("End1Id") in ends and link.get("End2Id") in ends for link in items.iter("Link"))
 
 
 def test_export_graphml_and_csv(cli_db: Engine, tmp_path: Path) -> None:

@@ -87,7 +87,7 @@ def write_anx(graph: nx.MultiGraph, out: Path, threshold: float, loose: float) -
         ids[node] = f"id{n}"
         item = ET.SubElement(items, "ChartItem", Label=str(data.get("label", node)))
         end = ET.SubElement(item, "End")
-        entity = ET.SubElement(end, "Entity", EntityId=ids[node], Identity=str(data.get("label", node)))
+        entity = ET.SubElement(end, "Entity", EntityId=ids[node], Identity=_identity(node, data))
         ET.SubElement(entity, "Icon").append(ET.Element("IconStyle", Type=data["kind"]))
         if data.get("source"):
             _card(entity, str(data["source"]), data.get("date"))
@@ -98,6 +98,14 @@ def write_anx(graph: nx.MultiGraph, out: Path, threshold: float, loose: float) -
                       Strength=strength(data.get("match_probability"), threshold, loose))  # fmt: skip
         _card(link, str(data.get("source", "")), None, data.get("match_probability"))
     ET.ElementTree(chart).write(out, encoding="utf-8", xml_declaration=True)
+
+
+def _identity(node: str, data: dict[str, Any]) -> str:
+    """What i2 merges charts on: the stable person id, the event's source reference, the phone number or
+    plate; a place or an address by name and postcode (two hotels of one name are two entities)."""
+    if data.get("kind") in ("place", "address"):
+        return node.split(":", 1)[1]
+    return str(data.get("label", node))
 
 
 def _card(parent: ET.Element, source: str, date: Any, p: float | None = None) -> None:
