@@ -243,6 +243,9 @@ def test_a_report_is_matched_at_once_to_a_known_person(linked):
     sign_in(admin, "admin1")
     received = admin.get("/reports").text
     assert "matched" in received and f'href="/people/{known.person_id}"' in received
+    with session_scope(linked) as s:  # matching is a combination of personal data: logged
+        combined = s.scalars(select(AccessLog).where(AccessLog.subject.like("report:JD-%"))).all()
+    assert [e.action for e in combined] == ["combination"] and combined[0].details["candidates"] >= 1
 
 
 def test_each_page_says_when_its_step_has_not_run(sqlite_engine):

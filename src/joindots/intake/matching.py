@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from joindots.audit import Action, record_access
 from joindots.intake.schemas import Receipt
 from joindots.intake.tables import Report
 from joindots.store.db import session_scope
@@ -67,4 +68,9 @@ def match_report(engine: Engine, receipt: Receipt) -> Receipt:
     with session_scope(engine) as session:
         stored = session.scalars(select(Report).where(Report.receipt == receipt.receipt)).one()
         stored.matches, stored.match_status = matches, "matched" if matches else "no_match"
+        record_access(
+            session, actor="instant-matching", action=Action.COMBINATION, subject=f"report:{receipt.receipt}",
+            justification="a filed report matched at once against known people",
+            details={"records": len(ids), "candidates": len(matches)},
+        )  # fmt: skip
         return receipt.model_copy(update={"match_status": stored.match_status})
