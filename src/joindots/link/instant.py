@@ -91,7 +91,9 @@ class Matcher:
         if self.fast is None:
             self.splink = SplinkScorer(self.existing, model)
         else:
-            self.existing = self.existing.iloc[0:0]  # the index holds what it needs
+            self.existing = self.existing.iloc[
+                0:0
+            ].copy()  # the index holds what it needs (a view would keep all)
         self.count = len(self.fast) if self.fast is not None else len(self.existing)
         self.quick_rows = rows_like_build_frame()
         if not self.quick_rows:

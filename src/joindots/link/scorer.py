@@ -81,6 +81,8 @@ class Columns:
             return NULL
         code = self.vocab.get(value)
         if code is None:
+            if isinstance(value, str):  # a fresh copy: the frame's strings (and their heap) can go
+                value = value.encode().decode()
             code = self.vocab[value] = len(self.words)
             self.words.append(value)
         return code
