@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from joindots.link.frame import build_frame
+from joindots.link.frame import FORBIDDEN_COLUMNS, build_frame
 from joindots.link.instant import Matcher, frame_row, matcher_for, rows_like_build_frame
 from joindots.link.scorer import FastScorer, Unsupported
 from link_model_world import World, build_world
@@ -108,6 +108,16 @@ def test_new_records_are_derived_as_build_frame_derives_them(world: World) -> No
     record = raw[0]
     found = matcher.match_frame_row({k: record[k] for k in FIELDS})
     assert int(record["unique_id"]) in {m["record_id"] for m in found}
+
+
+def test_the_index_holds_no_ethnicity_or_nationality(matchers: tuple[Matcher, Matcher]) -> None:
+    fast = matchers[0].fast
+    assert fast is not None
+    held = (
+        set(fast.columns.scalar) | set(fast.columns.lists) | {c for r in fast.rules for c in r.left + r.right}
+    )
+    assert held and not held & FORBIDDEN_COLUMNS
+    assert not {c for c in held for bad in FORBIDDEN_COLUMNS if bad in c}
 
 
 def test_a_condition_it_cannot_mirror_falls_back_to_splink(world: World) -> None:
