@@ -103,7 +103,11 @@ class PersonRecord(Base):
     """
 
     __tablename__ = "person_record"
-    __table_args__ = (UniqueConstraint("source", "record_id"), Index("ix_person_record_surname", "surname"))
+    __table_args__ = (
+        UniqueConstraint("source", "record_id"),
+        Index("ix_person_record_surname", "surname"),
+        Index("ix_person_record_postcode", "postcode"),  # the network's address hop
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_row_id: Mapped[int] = mapped_column(ForeignKey("source_row.id", ondelete="CASCADE"), index=True)

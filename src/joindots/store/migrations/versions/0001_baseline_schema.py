@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 10:36:33.271299
+Create Date: 2026-12-02 10:26:07.184965
 """
 
 from collections.abc import Sequence
@@ -358,6 +358,7 @@ def upgrade() -> None:
     with op.batch_alter_table('person_record', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_person_record_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_record_event_id'), ['event_id'], unique=False)
+        batch_op.create_index('ix_person_record_postcode', ['postcode'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_record_role'), ['role'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_record_source_row_id'), ['source_row_id'], unique=False)
         batch_op.create_index('ix_person_record_surname', ['surname'], unique=False)
@@ -511,6 +512,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_person_record_surname')
         batch_op.drop_index(batch_op.f('ix_person_record_source_row_id'))
         batch_op.drop_index(batch_op.f('ix_person_record_role'))
+        batch_op.drop_index('ix_person_record_postcode')
         batch_op.drop_index(batch_op.f('ix_person_record_event_id'))
         batch_op.drop_index(batch_op.f('ix_person_record_batch_id'))
 
