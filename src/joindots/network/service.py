@@ -32,13 +32,22 @@ def web_summary(session: Session) -> list[dict[str, Any]]:
     groups = session.scalars(
         select(OffenderGroup).where(OffenderGroup.build_id == build_id).order_by(OffenderGroup.group_key)
     ).all()
+    members: dict[int, list[str]] = {}
+    rows = session.execute(  # every group's members in one query, not one per group
+        select(GroupMember.group_id, GroupMember.person_id)
+        .join(OffenderGroup, OffenderGroup.id == GroupMember.group_id)
+        .where(OffenderGroup.build_id == build_id)
+        .order_by(GroupMember.group_id, GroupMember.person_id)
+    )
+    for group_id, person_id in rows:
+        members.setdefault(group_id, []).append(person_id)
     return [
         {
             "key": g.group_key,
             "view": g.view,
             "stability": g.stability,
             "size": g.size,
-            "members": group_members(session, build_id, g.id),
+            "members": members.get(g.id, []),
             "victims": list(g.victims),
             "uncertain_ties": g.uncertain_ties,
         }  # fmt: skip
