@@ -8,6 +8,7 @@ with the same match weight and probability (to 1e-6). Speed is measured in bench
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -15,10 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import delete, select
 
 from joindots.link.frame import FORBIDDEN_COLUMNS, build_frame
 from joindots.link.instant import Matcher, frame_row, matcher_for, rows_like_build_frame
 from joindots.link.scorer import FastScorer, Unsupported
+from joindots.store.db import session_scope
+from joindots.store.schema import PersonRecord
 from link_model_world import World, build_world
 
 FIELDS = ("forename", "surname", "dob", "sex", "postcode", "phones", "vehicles", "email")
@@ -147,3 +151,29 @@ def test_records_added_after_warm_up_are_candidates(world: World) -> None:
     found = matcher.match_frame_row({**newcomer, "forename": "Zeb"})
     assert [m["record_id"] for m in found] == [10**9]
     assert found[0]["person_id"] is None and found[0]["match_probability"] > 0.9
+
+
+def test_matcher_for_sees_records_stored_and_removed_since_warm_up(world: World) -> None:
+    matcher = matcher_for(world.engine, world.model)
+    newcomer = {"forename": "Ottoline", "surname": "Vandersteen", "dob": dt.date(1979, 2, 3)}
+    with session_scope(world.engine) as session:
+        model_row = session.scalars(select(PersonRecord).limit(1)).one()
+        record = PersonRecord(
+            source_row_id=model_row.source_row_id,
+            batch_id=model_row.batch_id,
+            source=model_row.source,
+            record_id="instant-test#1",
+            role=model_row.role,
+            **newcomer,
+        )
+        session.add(record)
+        session.flush()
+        new_id = record.id
+    query = {**newcomer, "dob": "1979-02-03"}
+    again = matcher_for(world.engine, world.model)
+    assert again is matcher  # brought up to date, not rebuilt
+    assert [m["record_id"] for m in again.match_frame_row(query)] == [new_id]
+    with session_scope(world.engine) as session:
+        session.execute(delete(PersonRecord).where(PersonRecord.id == new_id))
+    rebuilt = matcher_for(world.engine, world.model)
+    assert rebuilt is not matcher and rebuilt.match_frame_row(query) == []
