@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -78,11 +79,15 @@ def febrl4(out: Path) -> Path:
 
 
 def run_joindots(frame: pd.DataFrame) -> pd.DataFrame:
-    """As `joindots link` does: train, then keep pairs at the strict match threshold (settings)."""
+    """As `joindots link` does: train, then keep pairs at the strict match threshold (settings, or
+    JOINDOTS_BENCH_THRESHOLD to try another)."""
+    import os
+
     from joindots.link.model import score_pairs, train_model
     from joindots.settings import get_settings
 
-    return score_pairs(frame, train_model(frame), get_settings().match_threshold)
+    threshold = float(os.environ.get("JOINDOTS_BENCH_THRESHOLD", get_settings().match_threshold))
+    return score_pairs(frame, train_model(frame), threshold)
 
 
 def run_splink_tutorial(frame: pd.DataFrame) -> pd.DataFrame:
@@ -153,9 +158,9 @@ def one(method: str, path: str) -> None:
     print(json.dumps({"method": method, "seconds": seconds, "peak_mib": rss_mib, **scores}))
 
 
-def measure(path: Path) -> list[dict]:
+def measure(path: Path, methods: list[str]) -> list[dict]:
     results = []
-    for method in METHODS:
+    for method in methods:
         done = subprocess.run(
             [sys.executable, __file__, "--one", method, str(path)],
             capture_output=True,
@@ -190,18 +195,22 @@ def main() -> None:
     parser.add_argument("--records", type=int, nargs="*", default=[10_000])
     parser.add_argument("--seed", type=int, default=1, help="synthetic world seed")
     parser.add_argument("--no-febrl", action="store_true")
+    parser.add_argument("--methods", nargs="*", choices=METHODS, default=list(METHODS))
+    parser.add_argument("--threshold", type=float, help="joindots match threshold (default: settings)")
     parser.add_argument("--one", nargs=2, metavar=("METHOD", "PARQUET"))
     args = parser.parse_args()
     if args.one:
         one(*args.one)
         return
+    if args.threshold is not None:
+        os.environ["JOINDOTS_BENCH_THRESHOLD"] = str(args.threshold)
     with tempfile.TemporaryDirectory() as tmp:
         for records in args.records:
             path = synthetic(records, Path(tmp) / str(records), args.seed)
             name = f"synthetic world (seed {args.seed}), {len(pd.read_parquet(path))} records"
-            report(name, measure(path))
+            report(name, measure(path, args.methods))
         if not args.no_febrl:
-            report("FEBRL4 (5,000 + 5,000 records)", measure(febrl4(Path(tmp))))
+            report("FEBRL4 (5,000 + 5,000 records)", measure(febrl4(Path(tmp)), args.methods))
 
 
 if __name__ == "__main__":

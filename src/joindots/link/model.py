@@ -15,6 +15,7 @@ import pandas as pd
 from splink import DuckDBAPI, Linker, block_on
 from splink.internals.database_api import DatabaseAPISubClass
 from splink.internals.exceptions import EMTrainingException
+from splink.internals.splink_dataframe import SplinkDataFrame
 
 from joindots.link.comparisons import settings_creator, training_blocking_rules
 from joindots.link.explain import explanations
@@ -97,7 +98,18 @@ def score_pairs(
     """Every blocked pair scoring at least `threshold`, with its explanation (field -> level, weight)."""
     linker = linker_for(frame, scoring_model(model), backend)
     predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    return pairs_frame(predictions.as_pandas_dataframe(), model)
+    return pairs_frame(_slim(predictions).as_pandas_dataframe(), model)
+
+
+PAIR_COLUMNS = ("unique_id_l", "unique_id_r", "match_probability", "match_weight")
+
+
+def _slim(predictions: SplinkDataFrame) -> SplinkDataFrame:
+    """Only what pairs and explanations need (ids, score, each field's gamma and weight): the
+    records' own columns, kept for Splink's per-field output, would double the memory of a run."""
+    names = [c.unquote().name for c in predictions.columns]
+    keep = [n for n in names if n in PAIR_COLUMNS or n.startswith(("gamma_", "mw_"))]
+    return predictions.query_sql(f"SELECT {', '.join(keep)} FROM {{this}}")
 
 
 def scoring_model(model: dict[str, Any]) -> dict[str, Any]:
