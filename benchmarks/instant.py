@@ -40,7 +40,7 @@ from joindots.store.schema import PersonRecord
 from joindots.synth import generate_world
 
 RECORDS_PER_PERSON = 1.18
-FIELDS = ("forename", "surname", "dob", "sex", "postcode", "phones", "vehicles")
+FIELDS = ("forename", "surname", "dob", "sex", "postcode", "phones", "vehicles", "address")
 
 
 def rss_mib() -> float:

@@ -25,7 +25,7 @@ from joindots.store.db import session_scope
 from joindots.store.schema import PersonRecord
 from link_model_world import World, build_world
 
-FIELDS = ("forename", "surname", "dob", "sex", "postcode", "phones", "vehicles", "email")
+FIELDS = ("forename", "surname", "dob", "sex", "postcode", "address", "phones", "vehicles", "email")
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ from joindots.link.frame import (
     load_person_frame,
 )
 from joindots.link.model import linker_for, scoring_model
-from joindots.link.names import fold, name_keys, phonetic
+from joindots.link.names import fold, fold_address, name_keys, phonetic
 from joindots.link.scorer import FastScorer, Scored, Unsupported
 from joindots.store.link_tables import RecordPerson
 from joindots.store.schema import PersonRecord
@@ -150,7 +150,17 @@ def frame_row(raw: dict[str, Any]) -> dict[str, Any]:
     """`build_frame` for one record, without pandas: the same derived columns, in a few microseconds
     (tests/test_link_instant.py checks it against `build_frame`)."""
     out: dict[str, Any] = {"unique_id": int(raw["unique_id"])}
-    for col in ("source", "record_id", "forename", "middle_names", "surname", "sex", "postcode", "email"):
+    for col in (
+        "source",
+        "record_id",
+        "forename",
+        "middle_names",
+        "surname",
+        "sex",
+        "postcode",
+        "address",
+        "email",
+    ):
         out[col] = _blank_to_none(raw.get(col))
     dob = _iso(raw.get("dob"))
     ambiguous = _blank_to_none(raw.get("dob_ambiguous"))
@@ -166,6 +176,7 @@ def frame_row(raw: dict[str, Any]) -> dict[str, Any]:
             phonetic(folded),
         )
     out["forename_initial"] = out["forename_fold"][0] if out["forename_fold"] else None
+    out["address_fold"] = fold_address(out["address"])
     for col in ("phones", "vehicles"):
         out[col] = _list(raw.get(col)) or None
     return out
@@ -180,6 +191,7 @@ PROBES: tuple[dict[str, Any], ...] = (
         "dob": "1990-03-04",
         "sex": "M",
         "postcode": "AB1 2CD",
+        "address": "30 Church Rd.,  Leeds",
         "phones": ["+447700900001", "+447700900002"],
         "vehicles": ["AB12CDE"],
         "email": "a@example.org",
@@ -189,7 +201,15 @@ PROBES: tuple[dict[str, Any], ...] = (
         "record_id": "P1",
     },
     {"unique_id": 2, "forename": "S", "surname": "Wójcik", "postcode": "M1", "phones": [], "dob": None},
-    {"unique_id": 3, "forename": "  ", "surname": None, "dob": "2001-12-31", "sex": "", "vehicles": "XY1"},
+    {
+        "unique_id": 3,
+        "forename": "  ",
+        "surname": None,
+        "dob": "2001-12-31",
+        "sex": "",
+        "vehicles": "XY1",
+        "address": " ",
+    },
 )
 
 
