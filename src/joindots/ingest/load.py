@@ -11,12 +11,16 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import multiprocessing
+import os
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from multiprocessing.connection import Connection
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, cast
@@ -27,9 +31,10 @@ from sqlalchemy.orm import Session
 
 from joindots.audit import Action, record_access
 from joindots.errors import Conflict, IngestError
+from joindots.ingest import readers
 from joindots.ingest.mapping import Mapping, load_mapping
 from joindots.ingest.readers import Row, open_table
-from joindots.ingest.rows import MappedRow, Quarantined, RowMapper
+from joindots.ingest.rows import MappedRow, Outcome, Quarantined, RowMapper, map_chunk
 from joindots.store.base import utcnow
 from joindots.store.db import session_scope
 from joindots.store.schema import Event, LoadBatch, PersonRecord, Quarantine, RecordObject, SourceRow
@@ -73,17 +78,24 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+# Person columns the normalisers fill with short fixed forms (codes, 'AB1 2CD', a Role) that
+# always fit: not measured row by row.
+FIXED_FORM = frozenset({"role", "sex", "postcode", "ethnicity", "ic_code", "nationality"})
+
+
 @lru_cache
-def _lengths(table: Table) -> dict[str, int]:
-    lengths = {c.name: getattr(c.type, "length", None) for c in table.columns}
-    return {name: length for name, length in lengths.items() if length}
+def _lengths(table: Table, skip: frozenset[str] = frozenset()) -> tuple[tuple[str, int], ...]:
+    lengths = {c.name: getattr(c.type, "length", None) for c in table.columns if c.name not in skip}
+    return tuple((name, length) for name, length in lengths.items() if length)
 
 
-def _fit(table: Table, row: dict[str, Any], counts: Counter[str]) -> dict[str, Any]:
+def _fit(
+    table: Table, row: dict[str, Any], counts: Counter[str], skip: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """Cut strings to the column's length (PostgreSQL enforces it), counting every cut."""
-    for name, length in _lengths(table).items():
+    for name, length in _lengths(table, skip):
         value = row.get(name)
-        if isinstance(value, str) and len(value) > length:
+        if value.__class__ is str and len(value) > length:
             row[name] = value[:length]
             counts[f"{name}_truncated"] += 1
     return row
@@ -103,36 +115,52 @@ def _converter(column_type: Any, dialect: str) -> Callable[[Any], Any] | None:
     return None
 
 
-def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """executemany straight to the driver: SQLAlchemy's per-row parameter processing costs more
-    than the insert itself at ingest volumes. Every dict in `rows` has the same keys; table and
-    column names come from our own metadata and are quoted by the dialect."""
-    if not rows:
-        return
-    conn = session.connection()
-    dialect = conn.dialect
-    if dialect.name not in {"sqlite", "postgresql"}:
-        session.execute(insert(table), rows)
-        return
-    columns = list(rows[0])
-    quote = dialect.identifier_preparer.quote
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = (
+def _insert_sql(conn: Any, table: Table, columns: list[str]) -> str:
+    quote = conn.dialect.identifier_preparer.quote
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
         f"VALUES ({', '.join([mark] * len(columns))})"
     )
+
+
+def bulk_insert(
+    session: Session, table: Table, rows: list[dict[str, Any]], constants: dict[str, Any] | None = None
+) -> None:
+    """executemany straight to the driver: SQLAlchemy's per-row parameter processing costs more
+    than the insert itself at ingest volumes. Every dict in `rows` has the same keys, and
+    `constants` (the batch id, the source) are the same for every row; table and column names come
+    from our own metadata and are quoted by the dialect. Values the driver cannot take (dates on
+    SQLite, JSON) are converted in the dicts themselves."""
+    if not rows:
+        return
+    constants = constants or {}
+    conn = session.connection()
+    dialect = conn.dialect
+    if dialect.name not in {"sqlite", "postgresql"}:
+        session.execute(insert(table), [row | constants for row in rows])
+        return
+    columns = list(rows[0])
+    for name in columns:
+        if conv := _converter(table.c[name].type, dialect.name):
+            for row in rows:
+                value = row[name]
+                if value is not None:
+                    row[name] = conv(value)
     take = itemgetter(*columns)
-    converters = [
-        (i, conv) for i, c in enumerate(columns) if (conv := _converter(table.c[c].type, dialect.name))
-    ]
-    params: list[Any] = [take(row) for row in rows]
-    if converters:
-        lists = [list(values) for values in params]
-        for values in lists:
-            for i, conv in converters:
-                values[i] = conv(values[i])
-        params = [tuple(values) for values in lists]
-    conn.exec_driver_sql(sql, params)
+    fixed = tuple(constants.values())
+    if len(columns) == 1:
+        params: list[Any] = [(take(row), *fixed) for row in rows]
+    else:
+        params = [take(row) + fixed for row in rows] if fixed else [take(row) for row in rows]
+    insert_tuples(session, table, [*columns, *constants], params)
+
+
+def insert_tuples(session: Session, table: Table, columns: list[str], params: list[tuple[Any, ...]]) -> None:
+    """executemany of ready parameter tuples (in `columns` order, already in the driver's forms)."""
+    if params:
+        conn = session.connection()
+        conn.exec_driver_sql(_insert_sql(conn, table, columns), params)
 
 
 class _Ids:
@@ -181,18 +209,18 @@ class _Batch:
         self.ids = _Ids(session)
 
     def _quarantine(
-        self, out: list[dict[str, Any]], number: int, row: Row, rid: str | None, q: Quarantined
+        self, out: list[dict[str, Any]], number: int, row: Row, rid: str | None, code: str, reason: str
     ) -> None:
-        key = (rid or _content_key(row), q.code)
+        key = (rid or _content_key(row), code)
         if key in self.state.quarantined_keys:  # the same fault, quarantined by an earlier load
             self.report.rows_already_loaded += 1
             return
         self.state.quarantined_keys.add(key)
-        self.state.reasons[q.code] += 1
+        self.state.reasons[code] += 1
         self.report.rows_quarantined += 1
         out.append(
             {"batch_id": self.state.batch_id, "source": self.mapping.source, "row_number": number,
-             "source_record_id": rid, "reason_code": q.code, "reason": q.reason, "original": row}
+             "source_record_id": rid, "reason_code": code, "reason": reason, "original": row}
         )  # fmt: skip
 
     def _lookup(self, column: Any, keys: list[str], *wanted: Any) -> list[Any]:
@@ -205,95 +233,119 @@ class _Batch:
         return found
 
     def _record_ids(
-        self, chunk: list[tuple[int, Row]], quarantine: list[dict[str, Any]]
-    ) -> list[tuple[int, Row, str]]:
-        """The chunk's rows with a usable record id; the rest quarantined."""
-        rows: list[tuple[int, Row, str]] = []
-        for number, row in chunk:
-            try:
-                rows.append((number, row, self.mapper.record_id(row)))
-            except Quarantined as q:
-                self._quarantine(quarantine, number, row, None, q)
+        self,
+        chunk: list[tuple[int, Row]],
+        outcomes: list[tuple[str | None, Outcome]] | None,
+        quarantine: list[dict[str, Any]],
+    ) -> list[tuple[int, Row, str, Outcome | None]]:
+        """The chunk's rows with a usable record id (and the worker's outcome); the rest quarantined."""
+        rows: list[tuple[int, Row, str, Outcome | None]] = []
+        for i, (number, row) in enumerate(chunk):
+            if outcomes is None:
+                try:
+                    rows.append((number, row, self.mapper.record_id(row), None))
+                except Quarantined as q:
+                    self._quarantine(quarantine, number, row, None, q.code, q.reason)
+                continue
+            rid, outcome = outcomes[i]
+            if rid is None:
+                assert isinstance(outcome, tuple)
+                self._quarantine(quarantine, number, row, None, *outcome)
+            else:
+                rows.append((number, row, rid, outcome))
         return rows
 
-    def _map(self, number: int, row: Row, rid: str, quarantine: list[dict[str, Any]]) -> MappedRow | None:
-        try:
-            return self.mapper.map_row(row, rid)
-        except Quarantined as q:
-            self._quarantine(quarantine, number, row, rid, q)
-            return None
-
-    def load_chunk(self, chunk: list[tuple[int, Row]]) -> None:
+    def load_chunk(
+        self, chunk: list[tuple[int, Row]], outcomes: list[tuple[str | None, Outcome]] | None = None
+    ) -> None:
+        """Load one chunk of rows. `outcomes` (each row's record id and mapping, made by a worker
+        process) saves mapping the rows here; without them rows are mapped as they are needed."""
         quarantine: list[dict[str, Any]] = []
         mapped: list[tuple[int, Row, MappedRow]] = []
+        counts: list[str] = []
         self.report.rows_read += len(chunk)
         self.mapper.known_refs.clear()  # events of earlier chunks are found in the database
-        rows = self._record_ids(chunk, quarantine)
+        rows = self._record_ids(chunk, outcomes, quarantine)
         written = dict(
-            self._lookup(SOURCE_ROW.c.source_record_id, [rid for _, _, rid in rows], SOURCE_ROW.c.batch_id)
+            self._lookup(SOURCE_ROW.c.source_record_id, [r[2] for r in rows], SOURCE_ROW.c.batch_id)
         )
         seen: set[str] = set()
-        for number, row, rid in rows:
-            if written.get(rid, self.state.batch_id) != self.state.batch_id:
+        refs: set[str] = set()  # events mapped in full by this chunk's loaded rows
+        batch_id = self.state.batch_id
+        for number, row, rid, outcome in rows:
+            if written and written.get(rid, batch_id) != batch_id:
                 self.report.rows_already_loaded += 1
-            elif rid in written or rid in seen:
-                q = Quarantined("duplicate_record_id", f"record id {rid!r} appears earlier in this file")
-                self._quarantine(quarantine, number, row, rid, q)
-            elif (result := self._map(number, row, rid, quarantine)) is not None:
-                seen.add(rid)
-                mapped.append((number, row, result))
-                self.state.values.update(result.counts)
+                continue
+            if rid in seen or rid in written:
+                reason = f"record id {rid!r} appears earlier in this file"
+                self._quarantine(quarantine, number, row, rid, "duplicate_record_id", reason)
+                continue
+            result: Outcome = self.mapper.outcome(row, rid) if outcome is None else outcome
+            if isinstance(result, tuple):
+                self._quarantine(quarantine, number, row, rid, *result)
+                continue
+            seen.add(rid)
+            mapped.append((number, row, result))
+            counts.extend(result.counts)
+            if result.event is not None:
+                ref = result.event["ref"]
+                if ref in refs:  # an earlier row of the chunk carries the event and its counts
+                    result.event = {"ref": ref}
+                else:
+                    refs.add(ref)
+                    counts.extend(result.event_counts)
+        self.state.values.update(counts)
         if quarantine:
             bulk_insert(self.session, QUARANTINE, quarantine)
         if mapped:
             self._write(mapped)
 
-    def _insert_returning(self, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    def _insert_returning(
+        self, table: Table, rows: list[dict[str, Any]], constants: dict[str, Any]
+    ) -> list[int]:
         """Insert rows and return their ids in order: ids taken up front where the database allows
         (plain executemany is far faster than RETURNING), else INSERT ... RETURNING."""
         ids = self.ids.take(table, len(rows))
         if ids is None:
             result = self.session.execute(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+                insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                [row | constants for row in rows],
             )
             return list(result.scalars())
         for row, id_ in zip(rows, ids, strict=True):
             row["id"] = id_
-        bulk_insert(self.session, table, rows)
+        bulk_insert(self.session, table, rows, constants)
         return ids
 
     def _write(self, mapped: list[tuple[int, Row, MappedRow]]) -> None:
-        batch_id, source = self.state.batch_id, self.mapping.source
+        constants = {"batch_id": self.state.batch_id, "source": self.mapping.source}
         source_rows = [
-            {
-                "batch_id": batch_id,
-                "source": source,
-                "source_record_id": m.record_id,
-                "row_number": n,
-                "original": row,
-            }
-            for n, row, m in mapped
+            {"source_record_id": m.record_id, "row_number": n, "original": row} for n, row, m in mapped
         ]
-        row_ids = self._insert_returning(SOURCE_ROW, source_rows)
+        row_ids = self._insert_returning(SOURCE_ROW, source_rows, constants)
         event_ids = self._write_events([m for _, _, m in mapped])
         persons: list[dict[str, Any]] = []
         objects: list[list[tuple[str, str]]] = []
+        counts = self.state.values
         for row_id, (_, _, m) in zip(row_ids, mapped, strict=True):
             event_id = event_ids.get(m.event["ref"]) if m.event else None
             for person in m.persons:
                 objects.append(person.pop("objects"))
-                persons.append(
-                    _fit(PERSON_RECORD, person, self.state.values)
-                    | {"batch_id": batch_id, "source": source, "source_row_id": row_id, "event_id": event_id}
-                )
-        person_ids = self._insert_returning(PERSON_RECORD, persons) if persons else []
+                person["source_row_id"] = row_id
+                person["event_id"] = event_id
+                persons.append(_fit(PERSON_RECORD, person, counts, FIXED_FORM))
+        person_ids = self._insert_returning(PERSON_RECORD, persons, constants) if persons else []
         object_rows = [
-            {"person_record_id": pid, "kind": kind, "value": value}
+            (pid, kind, value)
             for pid, found in zip(person_ids, objects, strict=True)
             for kind, value in found
         ]
         if object_rows:
-            bulk_insert(self.session, RECORD_OBJECT, object_rows)
+            if self.ids.dialect in {"sqlite", "postgresql"}:
+                insert_tuples(self.session, RECORD_OBJECT, ["person_record_id", "kind", "value"], object_rows)
+            else:
+                rows = [{"person_record_id": p, "kind": k, "value": v} for p, k, v in object_rows]
+                bulk_insert(self.session, RECORD_OBJECT, rows)
         self.report.rows_loaded += len(mapped)
         self.report.person_records += len(persons)
         self.report.objects += len(object_rows)
@@ -305,11 +357,10 @@ class _Batch:
         new: dict[str, dict[str, Any]] = {}
         for m in mapped:
             if m.event and m.event["ref"] not in event_ids and m.event["ref"] not in new:
-                new[m.event["ref"]] = _fit(EVENT, dict(m.event), self.state.values) | {
-                    "batch_id": self.state.batch_id, "source": self.mapping.source,
-                }  # fmt: skip
+                new[m.event["ref"]] = _fit(EVENT, dict(m.event), self.state.values)
         if new:
-            ids = self._insert_returning(EVENT, list(new.values()))
+            constants = {"batch_id": self.state.batch_id, "source": self.mapping.source}
+            ids = self._insert_returning(EVENT, list(new.values()), constants)
             event_ids.update(zip(new, ids, strict=True))
             self.report.events += len(new)
         return event_ids
@@ -405,23 +456,32 @@ def ingest_file(
     actor: str = "cli",
     progress: Progress | None = None,
     chunk_rows: int = 5000,
+    parallel: bool | None = None,
 ) -> LoadReport:
     """Load one file by its mapping, atomically. Raises IngestError (nothing written) for a file that
-    cannot be loaded at all: missing, empty, undecodable, or lacking required columns."""
+    cannot be loaded at all: missing, empty, undecodable, or lacking required columns.
+
+    `parallel`: read and map the rows in a second process while this one writes (None: for files
+    of PARALLEL_BYTES or more, where the machine has two cores and can fork)."""
     path = Path(path)
     mapping = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
     started = time.perf_counter()
     table = open_table(path, mapping.reader, chunk_rows)
     missing, optional = _required_columns(mapping, table.columns)
     if missing:
+        table.close()
         raise IngestError(f"{path.name} lacks required column(s) {missing}; it has {table.columns}")
     report = LoadReport(mapping.source, path.name, missing_optional_columns=optional)
     try:
-        with _no_cycle_collection(), session_scope(engine) as session:
+        with (
+            _no_cycle_collection(),
+            _chunks(path, mapping, table, chunk_rows, parallel) as chunks,
+            session_scope(engine) as session,
+        ):
             state = _start(session, mapping, path, _sha256(path))
             batch = _Batch(session, mapping, state, report)
-            for chunk in table.chunks:
-                batch.load_chunk(chunk)
+            for chunk, outcomes in chunks:
+                batch.load_chunk(chunk, outcomes)
                 if progress:
                     progress(path.name, report.rows_read)
             if report.rows_read == 0:
@@ -438,6 +498,93 @@ def ingest_file(
         ) from exc
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+# -- reading and mapping in a second process ------------------------------------------------------
+
+PARALLEL_BYTES = 1 << 20  # files from 1 MiB are read and mapped by a worker process
+Chunks = Iterator[tuple[list[tuple[int, Row]], list[tuple[str | None, Outcome]] | None]]
+
+
+def _can_fork() -> bool:
+    """Workers are forked (a copy of this process, started at once) on Linux only. Another thread
+    of this process (a progress bar's, a test timer's) may hold a lock when it forks; the worker
+    takes none of those: it prints nothing, logs nothing, and leaves by os._exit."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+@contextmanager
+def _chunks(
+    path: Path, mapping: Mapping, table: readers.Table, chunk_rows: int, parallel: bool | None
+) -> Iterator[Chunks]:
+    """The file's chunks, each with its rows' outcomes when a worker process mapped them."""
+    if parallel is None:
+        parallel = path.stat().st_size >= PARALLEL_BYTES and (os.cpu_count() or 1) > 1
+    if not parallel or not _can_fork():
+        yield ((chunk, None) for chunk in table.chunks)
+        return
+    table.close()  # the worker reads the file itself, with what was detected here
+    spec = mapping.reader.model_copy(
+        update={"encoding": table.encoding or mapping.reader.encoding,
+                "delimiter": table.delimiter or mapping.reader.delimiter}
+    )  # fmt: skip
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    worker = context.Process(
+        target=_map_in_worker, args=(path, mapping, spec, chunk_rows, send, receive), daemon=True
+    )
+    worker.start()
+    send.close()
+    try:
+        yield _received(path, receive)
+    finally:
+        receive.close()  # a worker still sending stops (broken pipe)
+        worker.join(timeout=5)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
+
+
+def _received(path: Path, receive: Connection) -> Chunks:
+    while True:
+        try:
+            kind, chunk, outcomes = receive.recv()
+        except EOFError:
+            raise IngestError(f"{path.name}: the process reading the file stopped unexpectedly") from None
+        if kind == "end":
+            return
+        if kind == "error":
+            raise IngestError(chunk)
+        if kind == "crash":
+            raise RuntimeError(f"{path.name}: reading failed: {chunk}")
+        yield chunk, outcomes
+
+
+def _map_in_worker(
+    path: Path,
+    mapping: Mapping,
+    spec: readers.ReaderSpec,
+    chunk_rows: int,
+    send: Connection,
+    parent_end: Connection,
+) -> None:
+    """The worker: read the file and map every row (pure work, no database), chunk by chunk."""
+    parent_end.close()  # the fork's copy: once the loading process closes its end, sending fails
+    try:
+        table = open_table(path, spec, chunk_rows)
+        mapper = RowMapper(mapping, share_events=False)
+        for chunk in table.chunks:
+            send.send(("chunk", chunk, map_chunk(mapper, chunk)))
+        send.send(("end", None, None))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the load stopped
+    except IngestError as exc:
+        send.send(("error", str(exc), None))
+    except Exception as exc:  # anything else reaches the loading process as a plain error
+        send.send(("crash", f"{type(exc).__name__}: {exc}", None))
+    finally:
+        send.close()
+        os._exit(0)  # nothing of the parent's (stdio buffers, atexit handlers) runs here
 
 
 def source_files(world_dir: Path) -> list[tuple[Path, Path]]:

@@ -35,8 +35,7 @@ def clean(text: str | None) -> str | None:
     """Whitespace collapsed and trimmed; None for nothing."""
     if text is None:
         return None
-    cleaned = _SPACES.sub(" ", text).strip()
-    return cleaned or None
+    return " ".join(text.split()) or None  # str.split() splits on what \s+ matches (Unicode spaces)
 
 
 def _title_word(word: str) -> str:

@@ -10,7 +10,7 @@ import codecs
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ class Table:
     encoding: str | None = None
     delimiter: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    close: Callable[[], None] = lambda: None  # for a table whose chunks will not be read
 
 
 def as_text(value: Any) -> str | None:
@@ -114,9 +115,9 @@ def _csv_chunks(
     chunk: list[tuple[int, Row]] = []
     try:
         for number, values in enumerate(reader, start=2):
-            if not any(v.strip() for v in values):
-                continue  # blank line
             row = {c: (v.strip() or None) for c, v in zip(columns, values, strict=False)}
+            if not any(row.values()) and not any(v.strip() for v in values):
+                continue  # blank line
             if len(values) > len(columns):
                 row["__extra__"] = "|".join(values[len(columns) :])
             chunk.append((number, row))
@@ -157,7 +158,8 @@ def open_csv(path: Path, spec: ReaderSpec, chunk_rows: int) -> Table:
         handle.close()
         raise IngestError(f"{path.name} has no header row")
     columns = [h.strip().lstrip("\ufeff") for h in header]
-    return Table(columns, _csv_chunks(handle, reader, columns, chunk_rows), encoding, delimiter)
+    chunks = _csv_chunks(handle, reader, columns, chunk_rows)
+    return Table(columns, chunks, encoding, delimiter, close=handle.close)
 
 
 def _excel_chunks(
@@ -193,7 +195,7 @@ def open_excel(path: Path, spec: ReaderSpec, chunk_rows: int) -> Table:
         workbook.close()
         raise IngestError(f"{path.name} is empty")
     columns = [as_text(h) or f"column_{i + 1}" for i, h in enumerate(header)]
-    return Table(columns, _excel_chunks(workbook, rows, columns, chunk_rows))
+    return Table(columns, _excel_chunks(workbook, rows, columns, chunk_rows), close=workbook.close)
 
 
 def _column_texts(column: Any) -> list[str | None]:
@@ -230,7 +232,8 @@ def open_parquet(path: Path, chunk_rows: int) -> Table:
     columns = list(parquet.schema_arrow.names)
     if not columns:
         raise IngestError(f"{path.name} is empty")
-    return Table(columns, _parquet_chunks(parquet, chunk_rows), info={"rows": parquet.metadata.num_rows})
+    info = {"rows": parquet.metadata.num_rows}
+    return Table(columns, _parquet_chunks(parquet, chunk_rows), info=info, close=parquet.close)
 
 
 def file_format(path: Path, spec: ReaderSpec) -> str:

@@ -1,9 +1,14 @@
 """One source row -> an event, person records and their objects, by the mapping; or a reason to
-quarantine it. Pure: no database. Every value that normalising drops or changes is counted."""
+quarantine it. Pure: no database. Every value that normalising drops or changes is counted.
+
+Speed: the mapping is compiled once per file into small functions (one per field), and each
+normaliser's result is kept per raw value for the file (agency files repeat the same postcodes,
+codes, dates and names many times), with what that value counts ('postcode_reformatted'...).
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -23,6 +28,11 @@ NAME_FIELDS = ("name", "forename", "middle_names", "surname")
 FORMULA_START = frozenset("=+-@ ")
 TRUE_WORDS = {"true", "t", "y", "yes", "1"}
 FALSE_WORDS = {"false", "f", "n", "no", "0"}
+REF_LENGTH = 200  # event.ref's column: a longer ref is cut here, before events are looked up by it
+CACHE_VALUES = 200_000  # distinct raw values kept per normaliser and file (then the cache restarts)
+
+Getter = Callable[[Row], Any]
+Counts = list[str]  # labels of the values a row's normalising dropped or changed, one per value
 
 
 class Quarantined(Exception):
@@ -39,7 +49,11 @@ class MappedRow:
     record_id: str
     event: dict[str, Any] | None
     persons: list[dict[str, Any]]  # person_record columns plus 'objects': [(kind, value)]
-    counts: Counter[str] = field(default_factory=Counter)
+    counts: Counts = field(default_factory=list)  # the persons' values
+    event_counts: Counts = field(default_factory=list)  # the event's: counted once per event
+
+
+Outcome = MappedRow | tuple[str, str]  # a mapped row, or (reason code, reason) to quarantine it
 
 
 @lru_cache(maxsize=256)
@@ -60,160 +74,255 @@ def resolve(spec: FieldSpec, row: Row) -> str | None:
     return _folded(tuple(spec.values.items())).get(raw.casefold().strip(), raw)
 
 
+_ABSENT = object()
+
+
+def getter(spec: FieldSpec) -> Getter:
+    """`resolve` for one spec, compiled: a function of the row giving the same value."""
+    if spec.value is not None:
+        constant = resolve(spec, {})
+        return lambda row: constant
+    column, default, values = spec.column or "", spec.default, dict(spec.values)
+    if not values:
+        return lambda row: row.get(column) or default  # '' and None -> the default
+    folded = _folded(tuple(values.items()))
+
+    def translated(row: Row) -> str | None:
+        raw = row.get(column) or default
+        if raw is None:
+            return None
+        hit = values.get(raw, _ABSENT)
+        if hit is not _ABSENT:
+            return hit  # type: ignore[return-value]
+        return folded.get(raw.casefold().strip(), raw)
+
+    return translated
+
+
+def list_getter(specs: list[FieldSpec]) -> Getter:
+    """The non-empty values of several specs (phones, vehicles), as a list."""
+    getters = [getter(s) for s in specs]
+    return lambda row: [v for v in (g(row) for g in getters) if v]
+
+
+Normaliser = Callable[[str | None, Counts], Any]
+
+
+def cached(fn: Callable[[str | None], Any], invalid: str | None, changed: str | None = None) -> Normaliser:
+    """`fn` with its results kept per raw value, counting the label `invalid` when a non-empty
+    value gives None and `changed` when it gives something else than the raw value."""
+    cache: dict[str | None, tuple[Any, str | None]] = {}
+
+    def normalise(raw: str | None, counts: Counts) -> Any:
+        hit = cache.get(raw)
+        if hit is None:
+            value = fn(raw)
+            note = None
+            if raw is not None:
+                note = invalid if value is None else changed if value != raw else None
+            if len(cache) >= CACHE_VALUES:
+                cache.clear()
+            cache[raw] = hit = (value, note)
+        if hit[1] is not None:
+            counts.append(hit[1])
+        return hit[0]
+
+    return normalise
+
+
+def date_parser(
+    spec: FieldSpec, formats: tuple[str, ...], dayfirst: bool, label: str
+) -> Callable[[str | None, Counts], norm.ParsedDate]:
+    """A date field's parser: the spec's format first, then the mapping's; counts problems and
+    ambiguous dates under `label` (dob_impossible, event_date_ambiguous...)."""
+    formats = ((spec.format,) if spec.format else ()) + formats
+    cache: dict[str | None, tuple[norm.ParsedDate, tuple[str, ...]]] = {}
+
+    def parse(raw: str | None, counts: Counts) -> norm.ParsedDate:
+        hit = cache.get(raw)
+        if hit is None:
+            parsed = norm.parse_date(raw, formats, dayfirst)
+            notes = ((f"{label}_{parsed.problem}",) if parsed.problem else ()) + (
+                (f"{label}_ambiguous",) if parsed.ambiguous else ()
+            )
+            if len(cache) >= CACHE_VALUES:
+                cache.clear()
+            cache[raw] = hit = (parsed, notes)
+        if hit[1]:
+            counts.extend(hit[1])
+        return hit[0]
+
+    return parse
+
+
+def _flag(raw: str | None) -> bool | None:
+    if raw is None:
+        return None
+    folded = raw.casefold()
+    if folded in TRUE_WORDS:
+        return True
+    if folded in FALSE_WORDS:
+        return False
+    return None
+
+
+class _PersonPlan:
+    """One person entry of the mapping, compiled."""
+
+    def __init__(self, spec: PersonSpec, formats: tuple[str, ...], dayfirst: bool) -> None:
+        self.optional = spec.optional
+        self.getters: list[tuple[str, Getter]] = [
+            (name, list_getter(fspec) if isinstance(fspec, list) else getter(fspec))
+            for name, fspec in spec.fields.items()
+        ]
+        self.identity = [(i, name) for i, (name, _) in enumerate(self.getters) if name in IDENTITY_FIELDS]
+        self.names = [i for i, (name, _) in enumerate(self.getters) if name in NAME_FIELDS]
+        self.role = getter(spec.role)
+        name_spec = spec.fields.get("name")
+        self.name_format = (
+            name_spec.format if isinstance(name_spec, FieldSpec) and name_spec.format else "forename surname"
+        )
+        dob_spec = spec.fields.get("dob")
+        self.dob = (
+            date_parser(dob_spec, formats, dayfirst, "dob") if isinstance(dob_spec, FieldSpec) else None
+        )
+
+
 class RowMapper:
     """Applies one mapping to rows. Rows sharing an event ref (a crime's victim, suspects and
-    witnesses) map the event's fields once; later rows carry only the ref."""
+    witnesses) map the event's fields once; later rows carry only the ref. With `share_events`
+    False every row maps its event in full (for a worker that cannot know which rows will load)."""
 
-    def __init__(self, mapping: Mapping) -> None:
+    def __init__(self, mapping: Mapping, share_events: bool = True) -> None:
         self.mapping = mapping
+        self.share_events = share_events
         self.formats = tuple(mapping.dates.formats)
         self.dayfirst = mapping.dates.dayfirst
         self.known_refs: set[str] = set()  # events already mapped in full (or in the database)
-
-    # -- values -----------------------------------------------------------------------------
-
-    def date(self, spec: FieldSpec, raw: str | None, label: str, counts: Counter[str]) -> Any:
-        explicit = (spec.format,) if spec.format else ()
-        parsed = norm.parse_date(raw, explicit + self.formats, self.dayfirst)
-        if parsed.problem:
-            counts[f"{label}_{parsed.problem}"] += 1
-        if parsed.ambiguous:
-            counts[f"{label}_ambiguous"] += 1
-        return parsed
-
-    def checked(self, raw: str | None, value: str | None, label: str, counts: Counter[str]) -> str | None:
-        """Count a non-empty value normalised away (invalid) or changed (reformatted)."""
-        if raw is not None and value is None:
-            counts[f"{label}_invalid"] += 1
-        elif raw is not None and value != raw:
-            counts[f"{label}_reformatted"] += 1
-        return value
-
-    # -- events -----------------------------------------------------------------------------
-
-    def event(self, row: Row, record_id: str, counts: Counter[str]) -> dict[str, Any] | None:
-        specs = self.mapping.event
-        if specs is None:
-            return None
-        ref = (resolve(specs["ref"], row) if "ref" in specs else None) or record_id
-        if ref in self.known_refs:  # its other rows carried it: values are counted once per event
-            return {"ref": ref}
-        out: dict[str, Any] = dict.fromkeys(specs) | {"ref": ref}
+        self.record_id_of = getter(mapping.record_id)
+        self.plans = [_PersonPlan(p, self.formats, self.dayfirst) for p in mapping.persons]
+        self.recased = cached(norm.display_name, "name_recased", "name_recased")
+        self.sex = cached(norm.sex, "sex_invalid", "sex_reformatted")
+        self.postcode = cached(norm.postcode, "postcode_invalid", "postcode_reformatted")
+        self.email = cached(norm.email, "email_invalid", "email_reformatted")
+        self.phone = cached(norm.phone_e164, "phone_invalid", "phone_reformatted")
+        self.vehicle = cached(norm.vehicle_mark, "vehicle_invalid", "vehicle_reformatted")
+        self.ethnicity = cached(norm.ethnicity, "ethnicity_unrecognised")
+        self.ic_code = cached(norm.ic_code, "ic_code_unrecognised")
+        self.nationality = cached(norm.nationality, "nationality_unrecognised")
+        self.cse_flag = cached(_flag, "cse_flag_invalid")
+        self.roles: dict[str, str | None] = {}
+        specs = mapping.event or {}
+        self.event_ref = getter(specs["ref"]) if "ref" in specs else None
+        self.event_keys = dict.fromkeys(specs)
+        self.event_fields: list[tuple[str, Getter, Normaliser | None]] = []
         for name, spec in specs.items():
             if name == "ref":
                 continue
-            raw = resolve(spec, row)
+            fn: Normaliser | None = None
             if name in {"date", "outcome_date"}:
-                out[name] = self.date(spec, raw, f"event_{name}", counts).value
+                parse = date_parser(spec, self.formats, self.dayfirst, f"event_{name}")
+                fn = _date_value(parse)
             elif name == "cse_flag":
-                out[name] = self._flag(raw, counts)
+                fn = self.cse_flag
             elif name == "location_postcode":
-                out[name] = self.checked(raw, norm.postcode(raw), "postcode", counts)
-            elif raw is not None:
-                if norm.is_formula_like(raw):
-                    counts[f"formula_kept_{name}"] += 1
-                out[name] = raw
-        return out
+                fn = self.postcode
+            else:
+                fn = _text_kept(f"formula_kept_{name}")
+            self.event_fields.append((name, getter(spec), fn))
 
-    @staticmethod
-    def _flag(raw: str | None, counts: Counter[str]) -> bool | None:
-        if raw is None:
+    # -- events -----------------------------------------------------------------------------
+
+    def event(self, row: Row, record_id: str, counts: Counts) -> dict[str, Any] | None:
+        if self.mapping.event is None:
             return None
-        folded = raw.casefold()
-        if folded in TRUE_WORDS:
-            return True
-        if folded in FALSE_WORDS:
-            return False
-        counts["cse_flag_invalid"] += 1
-        return None
+        ref = (self.event_ref(row) if self.event_ref else None) or record_id
+        cut = len(ref) > REF_LENGTH  # cut before events are looked up by their ref
+        if cut:
+            ref = ref[:REF_LENGTH]
+        if ref in self.known_refs:  # its other rows carried it: values are counted once per event
+            return {"ref": ref}
+        if cut:
+            counts.append("ref_truncated")
+        out: dict[str, Any] = self.event_keys | {"ref": ref}
+        for name, get, fn in self.event_fields:
+            raw = get(row)
+            out[name] = fn(raw, counts) if fn is not None else raw
+        return out
 
     # -- persons ----------------------------------------------------------------------------
 
-    def raw_fields(self, spec: PersonSpec, row: Row) -> dict[str, Any]:
-        raw: dict[str, Any] = {}
-        for name, fspec in spec.fields.items():
-            if isinstance(fspec, list):
-                raw[name] = [v for v in (resolve(s, row) for s in fspec) if v]
-            else:
-                raw[name] = resolve(fspec, row)
-        return raw
-
-    def names(self, spec: PersonSpec, raw: dict[str, Any], counts: Counter[str]) -> dict[str, Any]:
-        out: dict[str, Any] = {"forename": None, "middle_names": None, "surname": None}
+    def names(self, plan: _PersonPlan, raw: dict[str, Any], counts: Counts) -> tuple[Any, Any, Any]:
+        forename = middle = surname = None
         if raw.get("name"):
-            name_spec = spec.fields["name"]
-            fmt = (
-                name_spec.format
-                if isinstance(name_spec, FieldSpec) and name_spec.format
-                else "forename surname"
-            )
-            parts = norm.split_name(raw["name"], fmt)
-            out.update(forename=parts.forename, middle_names=parts.middle_names, surname=parts.surname)
-        for part in ("forename", "middle_names", "surname"):
-            if raw.get(part):
-                out[part] = norm.display_name(raw[part])
-                if out[part] != raw[part]:
-                    counts["name_recased"] += 1
-        if out["forename"] and " " in out["forename"] and not raw.get("middle_names"):
-            first, rest = out["forename"].split(" ", 1)  # 'Forenames' columns hold middle names too
-            out["forename"], out["middle_names"] = first, rest
-        return out
+            parts = norm.split_name(raw["name"], plan.name_format)
+            forename, middle, surname = parts.forename, parts.middle_names, parts.surname
+        if raw.get("forename"):
+            forename = self.recased(raw["forename"], counts)
+        if raw.get("middle_names"):
+            middle = self.recased(raw["middle_names"], counts)
+        if raw.get("surname"):
+            surname = self.recased(raw["surname"], counts)
+        if forename and " " in forename and not raw.get("middle_names"):
+            forename, middle = forename.split(" ", 1)  # 'Forenames' columns hold middle names too
+        return forename, middle, surname
 
-    def person(self, spec: PersonSpec, row: Row, counts: Counter[str]) -> dict[str, Any] | None:
-        raw = self.raw_fields(spec, row)
-        if spec.optional and not any(raw.get(n) for n in NAME_FIELDS):
+    def person(self, plan: _PersonPlan, row: Row, counts: Counts) -> dict[str, Any] | None:
+        values = [get(row) for _, get in plan.getters]
+        if plan.optional and not any(values[i] for i in plan.names):
             return None
-        for name, value in raw.items():
-            values = value if isinstance(value, list) else [value]
-            if name in IDENTITY_FIELDS and any(
-                v and v[0] in FORMULA_START and norm.is_formula_like(v) for v in values
-            ):
-                raise Quarantined("formula_value", f"{name} holds a spreadsheet formula: {values[0]!r}")
-        role = self.role(spec, row)
-        out = self.names(spec, raw, counts) | {"role": role}
-        dob_spec = spec.fields.get("dob")
-        parsed = (
-            self.date(dob_spec, raw.get("dob"), "dob", counts) if isinstance(dob_spec, FieldSpec) else None
-        )
-        out["dob"] = parsed.value if parsed else None
-        out["dob_ambiguous"] = bool(parsed and parsed.ambiguous)
-        out["sex"] = self.checked(raw.get("sex"), norm.sex(raw.get("sex")), "sex", counts)
-        out["postcode"] = self.checked(
-            raw.get("postcode"), norm.postcode(raw.get("postcode")), "postcode", counts
-        )
-        out["address"] = norm.clean(raw.get("address"))
-        if norm.is_formula_like(out["address"]):
-            counts["formula_kept_address"] += 1
-        out["email"] = self.checked(raw.get("email"), norm.email(raw.get("email")), "email", counts)
-        for name, fn in (
-            ("ethnicity", norm.ethnicity),
-            ("ic_code", norm.ic_code),
-            ("nationality", norm.nationality),
-        ):
-            value = fn(raw.get(name))
-            if raw.get(name) is not None and value is None:
-                counts[f"{name}_unrecognised"] += 1
-            out[name] = value
-        out["objects"] = self.objects(raw, out["email"], counts)
-        return out
+        for i, name in plan.identity:
+            value = values[i]
+            if not value:
+                continue
+            many = value if isinstance(value, list) else (value,)
+            if any(v[0] in FORMULA_START and norm.is_formula_like(v) for v in many if v):
+                raise Quarantined("formula_value", f"{name} holds a spreadsheet formula: {many[0]!r}")
+        raw = dict(zip([name for name, _ in plan.getters], values, strict=True))
+        role = self.role(plan, row)
+        forename, middle, surname = self.names(plan, raw, counts)
+        parsed = plan.dob(raw.get("dob"), counts) if plan.dob else None
+        address = norm.clean(raw.get("address"))
+        if address and address[0] in FORMULA_START and norm.is_formula_like(address):
+            counts.append("formula_kept_address")
+        email = self.email(raw.get("email"), counts)
+        return {
+            "forename": forename,
+            "middle_names": middle,
+            "surname": surname,
+            "role": role,
+            "dob": parsed.value if parsed else None,
+            "dob_ambiguous": bool(parsed and parsed.ambiguous),
+            "sex": self.sex(raw.get("sex"), counts),
+            "postcode": self.postcode(raw.get("postcode"), counts),
+            "address": address,
+            "email": email,
+            "ethnicity": self.ethnicity(raw.get("ethnicity"), counts),
+            "ic_code": self.ic_code(raw.get("ic_code"), counts),
+            "nationality": self.nationality(raw.get("nationality"), counts),
+            "objects": self.objects(raw, email, counts),
+        }
 
-    def role(self, spec: PersonSpec, row: Row) -> str:
-        value = resolve(spec.role, row)
+    def role(self, plan: _PersonPlan, row: Row) -> str:
+        value = plan.role(row)
         if value is None:
             raise Quarantined("missing_role", "the row does not say what part the person played")
-        role = value.strip().casefold().replace(" ", "_")
-        if role not in ROLES:
-            raise Quarantined("unknown_role", f"role {value!r} is not one the mapping knows")
+        role = self.roles.get(value)
+        if role is None:
+            role = value.strip().casefold().replace(" ", "_")
+            if role not in ROLES:
+                raise Quarantined("unknown_role", f"role {value!r} is not one the mapping knows")
+            self.roles[value] = role
         return role
 
-    def objects(self, raw: dict[str, Any], email: str | None, counts: Counter[str]) -> list[tuple[str, str]]:
+    def objects(self, raw: dict[str, Any], email: str | None, counts: Counts) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
-        for text in raw.get("phones") or []:
-            phone = self.checked(text, norm.phone_e164(text), "phone", counts)
+        for text in raw.get("phones") or ():
+            phone = self.phone(text, counts)
             if phone and ("phone", phone) not in found:
                 found.append(("phone", phone))
-        for text in raw.get("vehicles") or []:
-            mark = self.checked(text, norm.vehicle_mark(text), "vehicle", counts)
+        for text in raw.get("vehicles") or ():
+            mark = self.vehicle(text, counts)
             if mark and ("vehicle", mark) not in found:
                 found.append(("vehicle", mark))
         if email:
@@ -223,7 +332,7 @@ class RowMapper:
     # -- rows -------------------------------------------------------------------------------
 
     def record_id(self, row: Row) -> str:
-        value = norm.clean(resolve(self.mapping.record_id, row))
+        value = norm.clean(self.record_id_of(row))
         if value is None:
             raise Quarantined("missing_record_id", "the row has no record id")
         if norm.is_formula_like(value):
@@ -233,14 +342,50 @@ class RowMapper:
         return value
 
     def map_row(self, row: Row, record_id: str) -> MappedRow:
-        counts: Counter[str] = Counter()
+        counts: Counts = []
         persons: list[dict[str, Any]] = []
-        for i, spec in enumerate(self.mapping.persons):  # first: a quarantined row leaves no event
-            person = self.person(spec, row, counts)
+        for i, plan in enumerate(self.plans):  # first: a quarantined row leaves no event
+            person = self.person(plan, row, counts)
             if person is not None:
                 person["record_id"] = record_id if i == 0 else f"{record_id}#{i}"
                 persons.append(person)
-        event = self.event(row, record_id, counts)
-        if event is not None:
+        event_counts: Counts = []
+        event = self.event(row, record_id, event_counts)
+        if event is not None and self.share_events:
             self.known_refs.add(event["ref"])
-        return MappedRow(record_id, event, persons, counts)
+        return MappedRow(record_id, event, persons, counts, event_counts)
+
+    def outcome(self, row: Row, record_id: str) -> Outcome:
+        """The mapped row, or why it is quarantined as (code, reason)."""
+        try:
+            return self.map_row(row, record_id)
+        except Quarantined as q:
+            return (q.code, q.reason)
+
+
+def map_chunk(mapper: RowMapper, chunk: list[tuple[int, Row]]) -> list[tuple[str | None, Outcome]]:
+    """Each row's record id and outcome: (None, (code, reason)) when the record id itself fails."""
+    out: list[tuple[str | None, Outcome]] = []
+    for _, row in chunk:
+        try:
+            rid = mapper.record_id(row)
+        except Quarantined as q:
+            out.append((None, (q.code, q.reason)))
+            continue
+        out.append((rid, mapper.outcome(row, rid)))
+    return out
+
+
+def _date_value(parse: Callable[[str | None, Counts], norm.ParsedDate]) -> Normaliser:
+    return lambda raw, counts: parse(raw, counts).value
+
+
+def _text_kept(label: str) -> Normaliser:
+    """Free text kept as it is; a formula-like value counted (never evaluated)."""
+
+    def kept(raw: str | None, counts: Counts) -> str | None:
+        if raw and raw[0] in FORMULA_START and norm.is_formula_like(raw):
+            counts.append(label)
+        return raw
+
+    return kept
