@@ -45,6 +45,7 @@ PERSON_RECORD = cast(Table, PersonRecord.__table__)
 RECORD_OBJECT = cast(Table, RecordObject.__table__)
 QUARANTINE = cast(Table, Quarantine.__table__)
 Progress = Callable[[str, int], None]  # (file name, rows read so far)
+Original = Row | str  # a row's values, or the same encoded as JSON (by a worker process)
 SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet")
 
 
@@ -101,15 +102,23 @@ def _fit(
     return row
 
 
+_encode_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, **kw) builds one per call
+
+
+def _same(text: str) -> str:
+    return text
+
+
 def _converter(column_type: Any, dialect: str) -> Callable[[Any], Any] | None:
-    """How a Python value goes to the driver for a column type, where the driver needs help."""
+    """How a Python value goes to the driver for a column type, where the driver needs help. Our
+    JSON columns hold objects (a row's original values), so a str there is one already encoded
+    as JSON (by the worker process)."""
     if isinstance(column_type, JSON):
         if dialect == "postgresql":
             from psycopg.types.json import Json
 
-            return lambda v: None if v is None else Json(v)
-        encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, **kw) builds one per call
-        return lambda v: None if v is None else encode(v)
+            return lambda v: Json(v, dumps=_same) if v.__class__ is str else Json(v)
+        return lambda v: v if v.__class__ is str else _encode_json(v)
     if isinstance(column_type, Date) and dialect == "sqlite":
         return lambda v: None if v is None else v.isoformat()  # SQLAlchemy's SQLite date form
     return None
@@ -209,9 +218,9 @@ class _Batch:
         self.ids = _Ids(session)
 
     def _quarantine(
-        self, out: list[dict[str, Any]], number: int, row: Row, rid: str | None, code: str, reason: str
+        self, out: list[dict[str, Any]], number: int, row: Original, rid: str | None, code: str, reason: str
     ) -> None:
-        key = (rid or _content_key(row), code)
+        key = (rid or _content_key(json.loads(row) if isinstance(row, str) else row), code)
         if key in self.state.quarantined_keys:  # the same fault, quarantined by an earlier load
             self.report.rows_already_loaded += 1
             return
@@ -234,34 +243,34 @@ class _Batch:
 
     def _record_ids(
         self,
-        chunk: list[tuple[int, Row]],
+        chunk: list[tuple[int, Original]],
         outcomes: list[tuple[str | None, Outcome]] | None,
         quarantine: list[dict[str, Any]],
-    ) -> list[tuple[int, Row, str, Outcome | None]]:
+    ) -> list[tuple[int, Original, str, Outcome | None]]:
         """The chunk's rows with a usable record id (and the worker's outcome); the rest quarantined."""
-        rows: list[tuple[int, Row, str, Outcome | None]] = []
-        for i, (number, row) in enumerate(chunk):
-            if outcomes is None:
+        rows: list[tuple[int, Original, str, Outcome | None]] = []
+        if outcomes is None:
+            for number, values in cast(list[tuple[int, Row]], chunk):
                 try:
-                    rows.append((number, row, self.mapper.record_id(row), None))
+                    rows.append((number, values, self.mapper.record_id(values), None))
                 except Quarantined as q:
-                    self._quarantine(quarantine, number, row, None, q.code, q.reason)
-                continue
-            rid, outcome = outcomes[i]
+                    self._quarantine(quarantine, number, values, None, q.code, q.reason)
+            return rows
+        for (number, original), (rid, outcome) in zip(chunk, outcomes, strict=True):
             if rid is None:
                 assert isinstance(outcome, tuple)
-                self._quarantine(quarantine, number, row, None, *outcome)
+                self._quarantine(quarantine, number, original, None, *outcome)
             else:
-                rows.append((number, row, rid, outcome))
+                rows.append((number, original, rid, outcome))
         return rows
 
     def load_chunk(
-        self, chunk: list[tuple[int, Row]], outcomes: list[tuple[str | None, Outcome]] | None = None
+        self, chunk: list[tuple[int, Original]], outcomes: list[tuple[str | None, Outcome]] | None = None
     ) -> None:
         """Load one chunk of rows. `outcomes` (each row's record id and mapping, made by a worker
         process) saves mapping the rows here; without them rows are mapped as they are needed."""
         quarantine: list[dict[str, Any]] = []
-        mapped: list[tuple[int, Row, MappedRow]] = []
+        mapped: list[tuple[int, Original, MappedRow]] = []
         counts: list[str] = []
         self.report.rows_read += len(chunk)
         self.mapper.known_refs.clear()  # events of earlier chunks are found in the database
@@ -280,7 +289,7 @@ class _Batch:
                 reason = f"record id {rid!r} appears earlier in this file"
                 self._quarantine(quarantine, number, row, rid, "duplicate_record_id", reason)
                 continue
-            result: Outcome = self.mapper.outcome(row, rid) if outcome is None else outcome
+            result = self.mapper.outcome(cast(Row, row), rid) if outcome is None else outcome
             if isinstance(result, tuple):
                 self._quarantine(quarantine, number, row, rid, *result)
                 continue
@@ -317,7 +326,7 @@ class _Batch:
         bulk_insert(self.session, table, rows, constants)
         return ids
 
-    def _write(self, mapped: list[tuple[int, Row, MappedRow]]) -> None:
+    def _write(self, mapped: list[tuple[int, Original, MappedRow]]) -> None:
         constants = {"batch_id": self.state.batch_id, "source": self.mapping.source}
         source_rows = [
             {"source_record_id": m.record_id, "row_number": n, "original": row} for n, row, m in mapped
@@ -502,8 +511,8 @@ def ingest_file(
 
 # -- reading and mapping in a second process ------------------------------------------------------
 
-PARALLEL_BYTES = 1 << 20  # files from 1 MiB are read and mapped by a worker process
-Chunks = Iterator[tuple[list[tuple[int, Row]], list[tuple[str | None, Outcome]] | None]]
+PARALLEL_BYTES = 256 << 10  # files from 256 KiB are read and mapped by a worker process
+Chunks = Iterator[tuple[list[tuple[int, Original]], list[tuple[str | None, Outcome]] | None]]
 
 
 def _can_fork() -> bool:
@@ -521,7 +530,7 @@ def _chunks(
     if parallel is None:
         parallel = path.stat().st_size >= PARALLEL_BYTES and (os.cpu_count() or 1) > 1
     if not parallel or not _can_fork():
-        yield ((chunk, None) for chunk in table.chunks)
+        yield ((cast(list[tuple[int, Original]], chunk), None) for chunk in table.chunks)
         return
     table.close()  # the worker reads the file itself, with what was detected here
     spec = mapping.reader.model_copy(
@@ -574,7 +583,8 @@ def _map_in_worker(
         table = open_table(path, spec, chunk_rows)
         mapper = RowMapper(mapping, share_events=False)
         for chunk in table.chunks:
-            send.send(("chunk", chunk, map_chunk(mapper, chunk)))
+            encoded = [(number, _encode_json(row)) for number, row in chunk]  # as source_row keeps it
+            send.send(("chunk", encoded, map_chunk(mapper, chunk)))
         send.send(("end", None, None))
     except (BrokenPipeError, ConnectionResetError):
         pass  # the load stopped
