@@ -144,7 +144,7 @@ def one(method: str, path: str) -> None:
     from joindots.link.evaluate import evaluate
 
     frame = pd.read_parquet(path)
-    for col in ("phones", "vehicles", "forename_keys", "surname_keys"):
+    for col in ("phones", "vehicles", "forename_keys", "surname_keys", "address_keys"):
         frame[col] = [list(v) if v is not None else None for v in frame[col]]
     start = time.perf_counter()
     pairs = globals()[f"run_{method}"](frame)

@@ -66,6 +66,14 @@ def test_initial_and_missing_dob_levels(world: World) -> None:
     assert fields["dob"]["level"] == "missing on one side" and fields["dob"]["weight"] < 0
 
 
+def test_address_words_in_another_order_agree(world: World) -> None:
+    base = world.frame[world.frame["address"].notna()].iloc[0].to_dict()
+    words = base["address"].replace(",", " ").split()
+    moved = {**base, "unique_id": 999_996, "address": " ".join(words[1:] + words[:1])}
+    fields = explain_pair(world.model, base, moved)["fields"]
+    assert fields["address"]["level"] == "3 or more words shared" and fields["address"]["weight"] > 0
+
+
 def test_training_without_phones_skips_that_session(world: World) -> None:
     frame = world.frame.assign(phones=None)
     model = train_model(frame)

@@ -82,6 +82,8 @@ def _address() -> cl.CustomComparison:
             cll.NullLevel("address_fold"),
             cll.ExactMatchLevel("address_fold").configure(label_for_charts="exact"),
             cll.JaroWinklerLevel("address_fold", 0.92).configure(label_for_charts="Jaro-Winkler >= 0.92"),
+            cll.ArrayIntersectLevel("address_keys", 3).configure(label_for_charts="3 or more words shared"),
+            cll.ArrayIntersectLevel("address_keys", 2).configure(label_for_charts="2 words shared"),
             cll.ElseLevel(),
         ],
         comparison_description="address: exact, similar",

@@ -132,6 +132,7 @@ def build_frame(raw: pd.DataFrame) -> pd.DataFrame:
         out[f"{part}_phonetic"] = [phonetic(v) for v in out[f"{part}_fold"]]
     out["forename_initial"] = [v[0] if v else None for v in out["forename_fold"]]
     out["address_fold"] = [fold_address(v) for v in out["address"]]
+    out["address_keys"] = [sorted(set(v.split())) if v else None for v in out["address_fold"]]
     out["phones"] = [_list(v) for v in raw["phones"]] if "phones" in raw else [[] for _ in range(len(out))]
     out["vehicles"] = (
         [_list(v) for v in raw["vehicles"]] if "vehicles" in raw else [[] for _ in range(len(out))]
