@@ -131,7 +131,7 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
         block_on("surname_phonetic", "dob_year"),
         block_on("forename_phonetic", "surname_phonetic"),
         block_on("surname_fold", "postcode_district"),
-        block_on("forename_fold", "postcode"),
+        block_on("postcode"),
         block_on("address_fold"),
         # an initial ('J Lees') or no forename against the same surname: each written as a join on
         # equalities, so a million records never pair every same-surname record first
