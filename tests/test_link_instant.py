@@ -44,17 +44,45 @@ def matchers(world: World) -> tuple[Matcher, Matcher]:
     return fast, splink
 
 
-def _queries(frame: pd.DataFrame, n: int = 40) -> list[dict[str, Any]]:
+def _typo(text: str | None, at: int = 2) -> str | None:
+    if not text or len(text) <= at:
+        return text
+    return text[:at] + ("x" if text[at] != "x" else "y") + text[at + 1 :]
+
+
+def _vary(i: int, row: dict[str, Any], query: dict[str, Any]) -> None:
+    """Every kind of disagreement the comparisons grade: swaps, slips, initials, typos, partial addresses."""
+    kind, dob, address, postcode = i % 8, row["dob"], row["address"], row["postcode"]
+    if kind == 0 and dob and int(dob[8:]) <= 12:
+        query["dob"] = f"{dob[:4]}-{dob[8:]}-{dob[5:7]}"
+    elif kind == 1:
+        query["forename"], query["surname"] = row["surname"], row["forename"]
+    elif kind == 2 and dob:
+        query["dob"] = dob[:3] + str((int(dob[3]) + 1) % 10) + dob[4:]
+    elif kind == 3 and row["forename"]:
+        query["forename"] = row["forename"][0]
+    elif kind == 4:
+        query["surname"], query["dob"] = (
+            _typo(row["surname"]),
+            dob and dob[:-1] + str((int(dob[-1]) + 1) % 10),
+        )
+    elif kind == 5 and address and postcode:
+        query["address"], query["postcode"] = " ".join(address.split()[1:]), postcode[:-1] + "Z"
+    elif kind == 6 and address and postcode:
+        query["address"], query["postcode"] = (
+            " ".join(reversed(address.split())),
+            postcode.split()[0] + " 0ZZ",
+        )
+    elif kind == 7:
+        query["forename"], query["address"] = _typo(row["forename"], 3), _typo(address, 4)
+
+
+def _queries(frame: pd.DataFrame, n: int = 48) -> list[dict[str, Any]]:
     rng = random.Random(7)
     out = []
     for i, row in enumerate(frame.sample(n, random_state=7).to_dict("records")):
-        query = {k: row[k] for k in FIELDS if rng.random() < 0.8}
-        if i % 4 == 1:
-            query["forename"], query["surname"] = row["surname"], row["forename"]
-        if i % 4 == 2 and row["dob"]:
-            query["dob"] = row["dob"][:3] + str((int(row["dob"][3]) + 1) % 10) + row["dob"][4:]
-        if i % 4 == 3 and row["forename"]:
-            query["forename"] = row["forename"][0]
+        query = {k: row[k] for k in FIELDS if rng.random() < 0.85}
+        _vary(i, row, query)
         out.append(query)
     return out
 

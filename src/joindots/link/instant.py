@@ -177,6 +177,7 @@ def frame_row(raw: dict[str, Any]) -> dict[str, Any]:
         )
     out["forename_initial"] = out["forename_fold"][0] if out["forename_fold"] else None
     out["address_fold"] = fold_address(out["address"])
+    out["address_keys"] = sorted(set(out["address_fold"].split())) if out["address_fold"] else None
     for col in ("phones", "vehicles"):
         out[col] = _list(raw.get(col)) or None
     return out
