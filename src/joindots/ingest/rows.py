@@ -52,6 +52,9 @@ class MappedRow:
     counts: Counts = field(default_factory=list)  # the persons' values
     event_counts: Counts = field(default_factory=list)  # the event's: counted once per event
 
+    def __reduce__(self) -> tuple[Any, ...]:  # compact and quick to pickle (to and from a worker)
+        return (MappedRow, (self.record_id, self.event, self.persons, self.counts, self.event_counts))
+
 
 Outcome = MappedRow | tuple[str, str]  # a mapped row, or (reason code, reason) to quarantine it
 
@@ -102,7 +105,23 @@ def getter(spec: FieldSpec) -> Getter:
 def list_getter(specs: list[FieldSpec]) -> Getter:
     """The non-empty values of several specs (phones, vehicles), as a list."""
     getters = [getter(s) for s in specs]
-    return lambda row: [v for v in (g(row) for g in getters) if v]
+    if len(getters) == 1:
+        only = getters[0]
+
+        def one(row: Row) -> list[str]:
+            value = only(row)
+            return [value] if value else []
+
+        return one
+
+    def several(row: Row) -> list[str]:
+        values = []
+        for get in getters:
+            if value := get(row):
+                values.append(value)
+        return values
+
+    return several
 
 
 Normaliser = Callable[[str | None, Counts], Any]
@@ -166,17 +185,30 @@ def _flag(raw: str | None) -> bool | None:
     return None
 
 
-class _PersonPlan:
-    """One person entry of the mapping, compiled."""
+CODED = ("sex", "postcode", "email", "ethnicity", "ic_code", "nationality")  # one normaliser each
 
-    def __init__(self, spec: PersonSpec, formats: tuple[str, ...], dayfirst: bool) -> None:
+
+class _PersonPlan:
+    """One person entry of the mapping, compiled: plain columns are read straight from the row,
+    and only the fields the entry has are normalised (the others are None, counting nothing)."""
+
+    def __init__(
+        self, spec: PersonSpec, formats: tuple[str, ...], dayfirst: bool, coded: dict[str, Normaliser]
+    ) -> None:
         self.optional = spec.optional
-        self.getters: list[tuple[str, Getter]] = [
-            (name, list_getter(fspec) if isinstance(fspec, list) else getter(fspec))
-            for name, fspec in spec.fields.items()
-        ]
-        self.identity = [(i, name) for i, (name, _) in enumerate(self.getters) if name in IDENTITY_FIELDS]
-        self.names = [i for i, (name, _) in enumerate(self.getters) if name in NAME_FIELDS]
+        self.columns: list[tuple[str, str]] = []  # (field, column) read as they are
+        self.getters: list[tuple[str, Getter]] = []  # the rest: constants, translations, lists
+        for name, fspec in spec.fields.items():
+            if isinstance(fspec, list):
+                self.getters.append((name, list_getter(fspec)))
+            elif fspec.column is not None and not fspec.values and fspec.default is None:
+                self.columns.append((name, fspec.column))
+            else:
+                self.getters.append((name, getter(fspec)))
+        self.identity = [name for name in spec.fields if name in IDENTITY_FIELDS]  # in the mapping's order
+        self.names = [name for name in spec.fields if name in NAME_FIELDS]
+        self.coded = [(name, coded[name]) for name in CODED if name in spec.fields]
+        self.address = "address" in spec.fields
         self.role = getter(spec.role)
         name_spec = spec.fields.get("name")
         self.name_format = (
@@ -200,7 +232,6 @@ class RowMapper:
         self.dayfirst = mapping.dates.dayfirst
         self.known_refs: set[str] = set()  # events already mapped in full (or in the database)
         self.record_id_of = getter(mapping.record_id)
-        self.plans = [_PersonPlan(p, self.formats, self.dayfirst) for p in mapping.persons]
         self.recased = cached(norm.display_name, "name_recased", "name_recased")
         self.sex = cached(norm.sex, "sex_invalid", "sex_reformatted")
         self.postcode = cached(norm.postcode, "postcode_invalid", "postcode_reformatted")
@@ -212,6 +243,8 @@ class RowMapper:
         self.nationality = cached(norm.nationality, "nationality_unrecognised")
         self.cse_flag = cached(_flag, "cse_flag_invalid")
         self.roles: dict[str, str | None] = {}
+        coded = {name: getattr(self, name) for name in CODED}
+        self.plans = [_PersonPlan(p, self.formats, self.dayfirst, coded) for p in mapping.persons]
         specs = mapping.event or {}
         self.event_ref = getter(specs["ref"]) if "ref" in specs else None
         self.event_keys = dict.fromkeys(specs)
@@ -268,40 +301,42 @@ class RowMapper:
         return forename, middle, surname
 
     def person(self, plan: _PersonPlan, row: Row, counts: Counts) -> dict[str, Any] | None:
-        values = [get(row) for _, get in plan.getters]
-        if plan.optional and not any(values[i] for i in plan.names):
+        get = row.get
+        raw: dict[str, Any] = {name: get(column) or None for name, column in plan.columns}
+        for name, field_getter in plan.getters:
+            raw[name] = field_getter(row)
+        if plan.optional and not any(raw[name] for name in plan.names):
             return None
-        for i, name in plan.identity:
-            value = values[i]
+        for name in plan.identity:
+            value = raw[name]
             if not value:
                 continue
-            many = value if isinstance(value, list) else (value,)
-            if any(v[0] in FORMULA_START and norm.is_formula_like(v) for v in many if v):
-                raise Quarantined("formula_value", f"{name} holds a spreadsheet formula: {many[0]!r}")
-        raw = dict(zip([name for name, _ in plan.getters], values, strict=True))
+            if value.__class__ is list:  # phones, vehicles: non-empty values
+                first = value[0]
+                formula = any(v[0] in FORMULA_START and norm.is_formula_like(v) for v in value)
+            else:
+                first = value
+                formula = value[0] in FORMULA_START and norm.is_formula_like(value)
+            if formula:
+                raise Quarantined("formula_value", f"{name} holds a spreadsheet formula: {first!r}")
         role = self.role(plan, row)
         forename, middle, surname = self.names(plan, raw, counts)
-        parsed = plan.dob(raw.get("dob"), counts) if plan.dob else None
-        address = norm.clean(raw.get("address"))
-        if address and address[0] in FORMULA_START and norm.is_formula_like(address):
-            counts.append("formula_kept_address")
-        email = self.email(raw.get("email"), counts)
-        return {
-            "forename": forename,
-            "middle_names": middle,
-            "surname": surname,
-            "role": role,
-            "dob": parsed.value if parsed else None,
-            "dob_ambiguous": bool(parsed and parsed.ambiguous),
-            "sex": self.sex(raw.get("sex"), counts),
-            "postcode": self.postcode(raw.get("postcode"), counts),
-            "address": address,
-            "email": email,
-            "ethnicity": self.ethnicity(raw.get("ethnicity"), counts),
-            "ic_code": self.ic_code(raw.get("ic_code"), counts),
-            "nationality": self.nationality(raw.get("nationality"), counts),
-            "objects": self.objects(raw, email, counts),
-        }
+        out: dict[str, Any] = {
+            "forename": forename, "middle_names": middle, "surname": surname, "role": role,
+            "dob": None, "dob_ambiguous": False, "sex": None, "postcode": None, "address": None,
+            "email": None, "ethnicity": None, "ic_code": None, "nationality": None,
+        }  # fmt: skip
+        if plan.dob:
+            parsed = plan.dob(raw["dob"], counts)
+            out["dob"], out["dob_ambiguous"] = parsed.value, parsed.ambiguous
+        for name, normaliser in plan.coded:
+            out[name] = normaliser(raw[name], counts)
+        if plan.address and (address := norm.clean(raw["address"])):
+            out["address"] = address
+            if address[0] in FORMULA_START and norm.is_formula_like(address):
+                counts.append("formula_kept_address")
+        out["objects"] = self.objects(raw, out["email"], counts)
+        return out
 
     def role(self, plan: _PersonPlan, row: Row) -> str:
         value = plan.role(row)
