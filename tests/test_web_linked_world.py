@@ -11,11 +11,14 @@ from sqlalchemy import select
 
 from joindots.audit.tables import AccessLog
 from joindots.auth.users import issue_token
+from joindots.intake.matching import warm_up
+from joindots.link import instant
+from joindots.link.instant import matcher_for
 from joindots.link.run import run_linkage
 from joindots.network.tables import OffenderGroup
 from joindots.screening.tables import ReviewItem
 from joindots.store.db import session_scope
-from joindots.store.link_tables import Lineage, MatchPair, RecordPerson
+from joindots.store.link_tables import Lineage, LinkRun, MatchPair, RecordPerson
 from joindots.store.schema import PersonRecord
 from web_world import add_user, linked_world, make_client, sign_in
 
@@ -263,3 +266,15 @@ def test_each_page_says_when_its_step_has_not_run(sqlite_engine):
         page = client.get(path)
         assert page.status_code == 200 and "Not run yet" in page.text or "No linkage run" in page.text, path
         assert command in page.text, path
+
+
+def test_serving_warms_the_instant_matcher_before_the_first_report(linked, sqlite_engine):
+    warm_up(sqlite_engine)  # nothing linked yet: nothing to warm, and no error
+    warmed = set(instant._CACHE)
+    warm_up(linked)
+    (key,) = set(instant._CACHE) - warmed
+    with session_scope(linked) as s:
+        model = s.scalars(
+            select(LinkRun.model).where(LinkRun.status == "done").order_by(LinkRun.id.desc())
+        ).first()
+    assert matcher_for(linked, model) is instant._CACHE[key][2]  # the first report gets the warm one

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from joindots.auth.roles import Role
 from joindots.cli.common import clear_errors, console, ready_engine
+from joindots.cli.web_cmds import serve_app
 from joindots.pipeline import STEPS, PipelineSummary, demo_users, describe, run_pipeline
 from joindots.settings import get_settings
 
@@ -71,11 +72,7 @@ def demo(
     if not serve:
         console.print("Serve it later with: joindots serve")
         return
-    import uvicorn
-
-    from joindots.web import create_app
-
-    uvicorn.run(create_app(engine=engine), host=host, port=port, log_level="warning", access_log=False)
+    serve_app(engine, host, port)
 
 
 def register(app: typer.Typer) -> None:

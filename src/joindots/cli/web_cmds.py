@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy import Engine
 
 from joindots.audit import Action, LogQuery, search_log, verify_chain
 from joindots.auth.roles import Role
@@ -33,12 +34,21 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve the web app and JSON API (OpenAPI at /openapi.json)."""
-    import uvicorn
-
-    from joindots.web import create_app
-
     engine = ready_engine()
     console.print(f"joindots on http://{host}:{port}/  (sign in; create users with `joindots user add`)")
+    serve_app(engine, host, port)
+
+
+def serve_app(engine: Engine, host: str, port: int) -> None:
+    """Serve until stopped, warming the instant matcher in the background meanwhile."""
+    import threading
+
+    import uvicorn
+
+    from joindots.intake.matching import warm_up
+    from joindots.web import create_app
+
+    threading.Thread(target=warm_up, args=(engine,), name="instant-warm-up", daemon=True).start()
     uvicorn.run(create_app(engine=engine), host=host, port=port, log_level="info", access_log=False)
 
 

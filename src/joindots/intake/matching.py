@@ -50,6 +50,19 @@ def _match_records(engine: Engine, module: Any, model: dict, record_ids: list[in
     return found
 
 
+def warm_up(engine: Engine) -> None:
+    """Build the instant matcher now, so the first report after start-up does not wait for it."""
+    with session_scope(engine) as session:
+        model = _latest_model(session)
+    module = _instant_module()
+    if model is None or module is None:
+        return
+    try:
+        module.matcher_for(engine, model)
+    except Exception:  # reports still match (or stay pending) when they come
+        log.exception("warming up the instant matcher failed")
+
+
 def match_report(engine: Engine, receipt: Receipt) -> Receipt:
     """Try instant matching for the report's people; returns the receipt with its match status."""
     with session_scope(engine) as session:
