@@ -166,10 +166,26 @@ def bulk_insert(
 
 
 def insert_tuples(session: Session, table: Table, columns: list[str], params: list[tuple[Any, ...]]) -> None:
-    """executemany of ready parameter tuples (in `columns` order, already in the driver's forms)."""
-    if params:
-        conn = session.connection()
+    """executemany of ready parameter tuples (in `columns` order, already in the driver's forms);
+    on PostgreSQL, COPY (psycopg's cursor.copy), in the same transaction."""
+    if not params:
+        return
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
         conn.exec_driver_sql(_insert_sql(conn, table, columns), params)
+        return
+    import psycopg
+
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    dbapi = conn.connection.dbapi_connection
+    assert isinstance(dbapi, psycopg.Connection)
+    try:
+        with dbapi.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in params:
+                copy.write_row(row)
+    except psycopg.IntegrityError as exc:  # as executemany's would be: the load's Conflict
+        raise IntegrityError(sql, None, exc) from exc
 
 
 class _Ids:
