@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from joindots.errors import IngestError
@@ -171,3 +172,14 @@ def test_a_file_the_worker_cannot_decode_raises_and_writes_nothing(sqlite_engine
     assert forked and multiprocessing.active_children() == []
     with Session(sqlite_engine) as session:
         assert session.scalar(select(func.count()).select_from(SourceRow)) == 0
+
+
+def test_a_clash_in_a_bulk_insert_is_an_integrity_error_on_both_databases(engine, tmp_path):
+    """What ingest_file turns into its Conflict ('another load wrote the same records'), whether
+    the rows went by executemany (SQLite) or COPY (PostgreSQL)."""
+    report = ingest_file(engine, _write(tmp_path / "a.csv", _rows(3)), MAPPING, parallel=False)
+    with Session(engine) as session:
+        ref = session.scalars(select(Event.ref)).first()
+        row = (report.batch_id, "test_force", ref, "crime")
+        with pytest.raises(IntegrityError):
+            load.insert_tuples(session, load.EVENT, ["batch_id", "source", "ref", "type"], [row])
