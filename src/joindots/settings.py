@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     link_backend: Literal["duckdb", "spark"] = Field(
         default="duckdb", description="Splink backend: duckdb on one machine, spark for national runs."
     )
+    link_memory_limit: str = Field(
+        default="4GB",
+        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="Most memory DuckDB may use in a link run; beyond it, it spills to a temporary folder.",
+    )
     match_threshold: float = Field(
         default=0.9, ge=0.0, le=1.0, description="Match probability at or above which records are joined."
     )

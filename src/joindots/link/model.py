@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import math
+import tempfile
+from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
@@ -19,6 +21,7 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 
 from joindots.link.comparisons import settings_creator, training_blocking_rules
 from joindots.link.explain import explanations
+from joindots.settings import get_settings
 
 log = logging.getLogger(__name__)
 Backend = Literal["duckdb", "spark"]
@@ -31,9 +34,16 @@ M_FLOOR = 1e-4  # no level is impossible for a true match: EM's zero would veto 
 
 
 def duckdb_api() -> DuckDBAPI:
-    """DuckDB in memory that never downloads anything."""
-    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False})
-    return DuckDBAPI(connection=con)
+    """DuckDB in memory that never downloads anything, held to the configured memory and spilling
+    to a temporary folder beyond it."""
+    settings = get_settings()
+    spill = Path(tempfile.gettempdir()) / "joindots-duckdb"
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "autoinstall_known_extensions": False,
+        "memory_limit": settings.link_memory_limit,
+        "temp_directory": str(spill),
+    }
+    return DuckDBAPI(connection=duckdb.connect(":memory:", config=config))
 
 
 def db_api_for(backend: Backend) -> DatabaseAPISubClass:
