@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -48,7 +47,6 @@ def demo(
 ) -> None:
     """Make a synthetic world, ingest, link, find groups, screen, score quality, publish stats, serve."""
     work_dir = work or get_settings().work_dir / "demo"
-    logging.getLogger("splink").setLevel(logging.ERROR)  # its training notes are for modellers
     with clear_errors():
         engine = ready_engine()
         with Progress(

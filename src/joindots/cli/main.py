@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Annotated
 
@@ -37,6 +38,7 @@ def main(
         str | None, typer.Option("--db", help="Database URL (overrides JOINDOTS_DATABASE_URL).")
     ] = None,
 ) -> None:
+    logging.getLogger("splink").setLevel(logging.ERROR)  # training notes are for modellers, not analysts
     if db:
         os.environ["JOINDOTS_DATABASE_URL"] = db
         get_settings.cache_clear()

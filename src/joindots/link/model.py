@@ -62,7 +62,7 @@ def linker_for(frame: pd.DataFrame, model: dict[str, Any] | Any, backend: Backen
 
         model = spark_model(model)
     table = db_api.register(_for_backend(frame, backend), dataset_display_name="person_records")
-    return Linker(table, model, log_level=logging.WARNING)
+    return Linker(table, model, log_level=None)  # Splink keeps its notes to the logging setup we have
 
 
 def _for_backend(frame: pd.DataFrame, backend: Backend) -> Any:
