@@ -79,12 +79,22 @@ def engine(request, tmp_path) -> Iterator[Engine]:
     eng.dispose()
 
 
-@pytest.fixture
-def db_env(engine, monkeypatch) -> Engine:
-    """Point the settings (and so the CLI and web app) at the test database."""
+def _settings_pointing_at(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     from joindots.settings import get_settings
 
     monkeypatch.setenv("JOINDOTS_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
     yield engine
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def db_env(engine, monkeypatch) -> Iterator[Engine]:
+    """Point the settings (and so the CLI and web app) at the test database."""
+    yield from _settings_pointing_at(engine, monkeypatch)
+
+
+@pytest.fixture
+def cli_db(sqlite_engine, monkeypatch) -> Iterator[Engine]:
+    """The CLI and settings pointed at a SQLite test database (for the slower stories run once)."""
+    yield from _settings_pointing_at(sqlite_engine, monkeypatch)

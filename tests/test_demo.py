@@ -17,7 +17,6 @@ from joindots.cli.main import app
 from joindots.link.identity import current_persons
 from joindots.network.tables import NetworkBuild
 from joindots.screening.tables import ReviewItem
-from joindots.settings import get_settings
 from joindots.store.db import session_scope
 from joindots.store.schema import LoadBatch
 
@@ -25,14 +24,6 @@ pytestmark = pytest.mark.slow
 
 runner = CliRunner()
 STEP_NAMES = ("world", "ingest", "link", "groups", "screen", "quality", "stats")
-
-
-@pytest.fixture
-def cli_db(sqlite_engine, monkeypatch):
-    monkeypatch.setenv("JOINDOTS_DATABASE_URL", sqlite_engine.url.render_as_string(hide_password=False))
-    get_settings.cache_clear()
-    yield sqlite_engine
-    get_settings.cache_clear()
 
 
 def _demo(work: Path) -> str:

@@ -16,7 +16,6 @@ from joindots.audit.tables import AccessLog
 from joindots.cli.main import app
 from joindots.ingest.load import ingest_file, source_files
 from joindots.link.identity import current_persons
-from joindots.settings import get_settings
 from joindots.store.db import session_scope
 from joindots.store.link_tables import Lineage, MatchPair
 from link_factory import add_records, make_world
@@ -30,14 +29,6 @@ def world(tmp_path_factory) -> Path:
 
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_db(sqlite_engine, monkeypatch):
-    monkeypatch.setenv("JOINDOTS_DATABASE_URL", sqlite_engine.url.render_as_string(hide_password=False))
-    get_settings.cache_clear()
-    yield sqlite_engine
-    get_settings.cache_clear()
 
 
 def _ok(*args: str) -> str:

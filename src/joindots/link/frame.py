@@ -101,20 +101,24 @@ def _list(value: Any) -> list[str]:
     return [str(v) for v in value if v]
 
 
+# identity fields taken as they are (blank -> None); the rest are derived from them
+PLAIN_COLUMNS = (
+    "source",
+    "record_id",
+    "forename",
+    "middle_names",
+    "surname",
+    "sex",
+    "postcode",
+    "address",
+    "email",
+)
+
+
 def build_frame(raw: pd.DataFrame) -> pd.DataFrame:
     """Add the derived matching columns to a frame of identity fields (one row per record)."""
     out = pd.DataFrame({"unique_id": raw["unique_id"].astype("int64")})
-    for col in (
-        "source",
-        "record_id",
-        "forename",
-        "middle_names",
-        "surname",
-        "sex",
-        "postcode",
-        "address",
-        "email",
-    ):
+    for col in PLAIN_COLUMNS:
         out[col] = [_blank_to_none(v) for v in raw[col]] if col in raw else None
     out["dob"] = [_iso(v) for v in raw["dob"]] if "dob" in raw else None
     out["dob_ambiguous"] = (

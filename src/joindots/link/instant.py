@@ -24,6 +24,7 @@ from sqlalchemy import Engine, func, select
 
 from joindots.link.explain import explanations
 from joindots.link.frame import (
+    PLAIN_COLUMNS,
     _blank_to_none,
     _iso,
     _list,
@@ -150,17 +151,7 @@ def frame_row(raw: dict[str, Any]) -> dict[str, Any]:
     """`build_frame` for one record, without pandas: the same derived columns, in a few microseconds
     (tests/test_link_instant.py checks it against `build_frame`)."""
     out: dict[str, Any] = {"unique_id": int(raw["unique_id"])}
-    for col in (
-        "source",
-        "record_id",
-        "forename",
-        "middle_names",
-        "surname",
-        "sex",
-        "postcode",
-        "address",
-        "email",
-    ):
+    for col in PLAIN_COLUMNS:
         out[col] = _blank_to_none(raw.get(col))
     dob = _iso(raw.get("dob"))
     ambiguous = _blank_to_none(raw.get("dob_ambiguous"))
