@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from joindots.link.evaluate import evaluate
-from joindots.link.explain import explain_pair
+from joindots.link.explain import explain_pair, explanation_of, explanations, level_labels
 from joindots.link.instant import matcher_for
 from joindots.link.model import M_FLOOR, score_pairs, train_model
 from joindots.link.names import fold, fold_address, name_keys, phonetic
@@ -143,3 +143,30 @@ def test_partial_record_links_on_phone(world: World) -> None:
     assert int(with_phone["unique_id"]) in {m["record_id"] for m in found}
     nobody = matcher.match_frame_row({"surname": "Zzyzx", "phones": ["+447000000001"]})
     assert nobody == []
+
+
+def test_explanations_of_many_rows_equal_each_row_explained_alone():
+    levels = [
+        {"sql_condition": "l IS NULL", "is_null_level": True},
+        {"sql_condition": "l = r", "label_for_charts": "exact"},
+        {"sql_condition": "ELSE", "label_for_charts": "else"},
+    ]
+    model = {
+        "comparisons": [{"output_column_name": f, "comparison_levels": levels} for f in ("dob", "surname")]
+    }
+    rows = pd.DataFrame(
+        {
+            "gamma_dob": [1, 0, -1, 1],
+            "mw_dob": [5.5, -3.0, 0.0, 5.5],
+            "gamma_surname": [1, 1, 0, 1],
+            "mw_surname": [7.0, 7.0, -4.0, 7.0],
+            "mw_tf_adj_surname": [1.25, float("nan"), 0.0, 1.25],
+        }
+    )
+    labels = level_labels(model)
+    one_by_one = [explanation_of(row, labels) for row in rows.to_dict("records")]
+    together = explanations(rows, model)
+    assert together == one_by_one
+    assert together[0]["surname"] == {"level": "exact", "weight": 8.25, "bayes_factor": 2**8.25}
+    assert together[2]["dob"]["level"] == "missing" and together[1]["dob"]["level"] == "else"
+    assert together[0]["dob"] is together[3]["dob"]  # equal parts are shared, not copied per pair

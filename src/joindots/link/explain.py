@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -43,9 +44,34 @@ def explanation_of(row: dict[str, Any], labels: dict[str, dict[int, str]]) -> di
     return {field: _field(row, field, by_gamma) for field, by_gamma in labels.items()}
 
 
+def _field_column(predictions: pd.DataFrame, field: str, labels: dict[int, str]) -> list[dict[str, Any]]:
+    """One field's part of every row's explanation. Rows with the same level and weight share one
+    (read-only) dict: a million pairs hold a few thousand distinct parts, not twelve million."""
+    gammas = predictions[f"gamma_{field}"].astype(int).tolist()
+    weights = predictions[f"mw_{field}"].astype(float).to_numpy()
+    tf = f"mw_tf_adj_{field}"
+    if tf in predictions:
+        weights = weights + np.nan_to_num(predictions[tf].astype(float).to_numpy(), nan=0.0)
+    parts: dict[tuple[int, float], dict[str, Any]] = {}
+    column = []
+    for gamma, weight in zip(gammas, weights.tolist(), strict=True):
+        part = parts.get((gamma, weight))
+        if part is None:
+            part = parts[(gamma, weight)] = {
+                "level": labels.get(gamma, str(gamma)),
+                "weight": weight,
+                "bayes_factor": math.pow(2.0, weight),
+            }
+        column.append(part)
+    return column
+
+
 def explanations(predictions: pd.DataFrame, model: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each row's explanation (field -> level, weight, Bayes factor), as `explanation_of` gives it."""
     labels = level_labels(model)
-    return [explanation_of(row, labels) for row in predictions.to_dict("records")]
+    fields = list(labels)
+    columns = [_field_column(predictions, field, labels[field]) for field in fields]
+    return [dict(zip(fields, parts, strict=True)) for parts in zip(*columns, strict=True)]
 
 
 def _prior_weight(model: dict[str, Any]) -> float:
