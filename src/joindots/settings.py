@@ -27,7 +27,7 @@ class Settings(BaseSettings):
         default="duckdb", description="Splink backend: duckdb on one machine, spark for national runs."
     )
     link_memory_limit: str = Field(
-        default="4GB",
+        default="1500MB",
         pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
         description="Most memory DuckDB may use in a link run; beyond it, it spills to a temporary folder.",
     )
