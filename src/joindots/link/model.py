@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import tempfile
 from pathlib import Path
 from typing import Any, Literal
@@ -37,7 +38,7 @@ def duckdb_api() -> DuckDBAPI:
     """DuckDB in memory that never downloads anything, held to the configured memory and spilling
     to a temporary folder beyond it."""
     settings = get_settings()
-    spill = Path(tempfile.gettempdir()) / "joindots-duckdb"
+    spill = Path(tempfile.gettempdir()) / f"joindots-duckdb-{os.getpid()}"  # one per process: no clashes
     config: dict[str, str | bool | int | float | list[str]] = {
         "autoinstall_known_extensions": False,
         "memory_limit": settings.link_memory_limit,
