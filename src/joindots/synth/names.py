@@ -3,11 +3,12 @@
 A diverse population needs names from many traditions; the pools are tied to the self-defined
 ethnicity a person is given, as names are in life. Ethnicity is never evidence: linkage and screening
 never read it, and the names it chooses are just names. Full names that belong to well-known public
-figures are refused (see ``FAMOUS_FULL_NAMES``).
+figures are refused (see ``famous``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import re
 import unicodedata
@@ -216,91 +217,98 @@ ARABIC_SURNAMES = (
 )
 
 # Well-known people whose full name must never be produced (public figures in the news and in
-# history). The check is on the full "Forename Surname" string, case-insensitively.
-FAMOUS_FULL_NAMES: frozenset[str] = frozenset(
-    n.lower()
-    for n in (
-        "David Cameron",
-        "Boris Johnson",
-        "Theresa May",
-        "Tony Blair",
-        "Gordon Brown",
-        "Keir Starmer",
-        "Rishi Sunak",
-        "Liz Truss",
-        "John Major",
-        "Margaret Thatcher",
-        "Louise Casey",
-        "Alexis Jay",
-        "Jimmy Savile",
-        "Rolf Harris",
-        "Gary Glitter",
-        "Tommy Robinson",
-        "Elon Musk",
-        "Donald Trump",
-        "Joe Biden",
-        "Barack Obama",
-        "Prince Andrew",
-        "Jeremy Clarkson",
-        "David Beckham",
-        "Victoria Beckham",
-        "Harry Kane",
-        "Wayne Rooney",
-        "Adele Adkins",
-        "Ed Sheeran",
-        "Tom Jones",
-        "Paul Mccartney",
-        "John Lennon",
-        "Mohamed Salah",
-        "Mohammed Salah",
-        "Mo Farah",
-        "Sadiq Khan",
-        "Imran Khan",
-        "Amir Khan",
-        "Sajid Javid",
-        "Nadhim Zahawi",
-        "Priti Patel",
-        "Suella Braverman",
-        "Humza Yousaf",
-        "Anas Sarwar",
-        "Zayn Malik",
-        "Nadiya Hussain",
-        "Riz Ahmed",
-        "Moeen Ali",
-        "Adil Rashid",
-        "Mishal Husain",
-        "Nick Clegg",
-        "Ed Miliband",
-        "David Miliband",
-        "Jeremy Corbyn",
-        "Nigel Farage",
-        "Michael Gove",
-        "Jeremy Hunt",
-        "Andy Burnham",
-        "Jess Phillips",
-        "Sarah Champion",
-        "Maggie Oliver",
-        "Andrew Norfolk",
-        "Sammy Woodhouse",
-        "Dan Walker",
-        "Paul Scholes",
-        "Gary Lineker",
-        "Peter Kay",
-        "James Corden",
-        "Kate Middleton",
-        "Charles Windsor",
-        "Tom Daley",
-        "Stephen Fry",
-        "Emma Watson",
-        "Daniel Craig",
-        "Simon Cowell",
-        "Alan Sugar",
-        "Richard Branson",
-        "John Smith",
-        "Jane Doe",
-        "John Doe",
-    )
+# history), kept only as the first 16 hex digits of the SHA-256 of the lower-case "forename surname":
+# the repository names no real person, even to refuse them.
+FAMOUS_NAME_DIGESTS: frozenset[str] = frozenset(
+    {
+        "0048e2a30dfb00b7",
+        "01154d6db7266437",
+        "01ae3e1989ee1a07",
+        "08682370eb8a9cc8",
+        "0a7d4e0a7d2ce6be",
+        "0aa99e39ee4a78d4",
+        "0c67f845a459b7aa",
+        "0e01ed1b2c2f84f6",
+        "12e95dfbdcd10b54",
+        "153de8eb4efaf286",
+        "164acf38b9af1ce8",
+        "1d2d6748ea5fa124",
+        "229808abd5287d44",
+        "2499452bfcab2cf1",
+        "2627ce228f086d86",
+        "2bc60406f23f6f39",
+        "2bceb9256b145d2e",
+        "307fe0c51ba21fb5",
+        "32ddaf65cc3aa8d3",
+        "3504ae8b5c096e72",
+        "3700b53d3cda0540",
+        "376f33a529de6dee",
+        "392f51cbc5e06048",
+        "3baadad547d9250a",
+        "41b750977da1a114",
+        "41c601ab7fa1beeb",
+        "4261e9486a5706e1",
+        "4864634a9bd67872",
+        "49bde1fc12cf5024",
+        "4befe8a4446daa29",
+        "4de8aa524fd1a38e",
+        "4e5308c4d7417808",
+        "4f46cb1ec841313a",
+        "531cc5e95c9ac345",
+        "5321dba87947149e",
+        "5560e51fd729b3d8",
+        "57bf6a69c1d2f35b",
+        "584fd0cb538e0637",
+        "5f3b7285664e1870",
+        "6208bbb27cee325e",
+        "6273385c61d30df1",
+        "62f100bfa4c2aa8f",
+        "6e4dc590ad9d8560",
+        "73803d03a5a39806",
+        "79b0ef52adab54ed",
+        "7c886e8bf437b933",
+        "801011955989cc7d",
+        "81d26e5fd31b59a4",
+        "94890005f3b2117a",
+        "953e98f8921da306",
+        "96db066c04f4c247",
+        "98d0b41ed89c20b2",
+        "9a2d1e11990c19c5",
+        "aade871aa53deb42",
+        "b40ecbbbb0df1f2e",
+        "b6ced53d15b955ac",
+        "b87c7083a2a259d7",
+        "be1467ebb9547a04",
+        "beb2b6b3fe957583",
+        "bf8697cd6f7a8f6a",
+        "c3c40fc974323476",
+        "c43aec8262cf1633",
+        "c48a6b3e4c61b79f",
+        "ca6791e5cdd99171",
+        "d1c214fee58799b0",
+        "d1dab2e2bfc82414",
+        "d3625a1aac58a9bc",
+        "d64f9ccb332f4c39",
+        "d9e56dc0ebcaf084",
+        "dc43c98cc8e17af6",
+        "dd81601488e13d2d",
+        "de4cb2d375a5cafc",
+        "e024c22d68c89309",
+        "e06537f84acd953b",
+        "e93c97215f0340e1",
+        "eb83bec28748775d",
+        "ec7b579ff62b70a5",
+        "ed37d99b1445238a",
+        "f6c94a9680feadfe",
+    }
 )
+
+
+def famous(full_names: np.ndarray) -> np.ndarray:
+    """Which of these full names ("Forename Surname", any case) belong to a well-known person."""
+    digests = [hashlib.sha256(str(n).lower().encode()).hexdigest()[:16] for n in full_names]
+    return np.fromiter((d in FAMOUS_NAME_DIGESTS for d in digests), dtype=bool, count=len(digests))
+
 
 # Which Faker locales supply names for each self-defined ethnicity code (weights sum to 1).
 LOCALES_BY_ETHNICITY: dict[str, dict[str, float]] = {
@@ -424,8 +432,7 @@ def _refuse_famous(rng: np.random.Generator, forename: np.ndarray, surname: np.n
     """Redraw the surname of anyone whose full name is a well-known person's (rare; loops until clean)."""
     pool = locale_pools()["en_GB"].surnames
     for _ in range(20):
-        full = np.char.lower((forename.astype(str) + " " + surname.astype(str)).astype(str))
-        bad = np.flatnonzero(np.isin(full, list(FAMOUS_FULL_NAMES)))
+        bad = np.flatnonzero(famous(forename.astype(str) + " " + surname.astype(str)))
         if len(bad) == 0:
             return
         surname[bad] = _pick(rng, pool, len(bad))
