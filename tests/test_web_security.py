@@ -168,3 +168,30 @@ def test_a_user_replaces_the_one_time_password_and_every_session_ends(analyst):
     assert old.status_code == 401
     again = client.post("/login", data={"username": "analyst1", "password": new, "justification": "x" * 12})
     assert again.status_code == 303
+
+
+def test_a_one_time_password_opens_only_the_account_page_until_it_is_replaced(sqlite_engine):
+    from joindots.auth.users import create_user
+    from joindots.store.db import session_scope
+
+    with session_scope(sqlite_engine) as s:
+        secret = create_user(s, "newanalyst", "analyst", created_by="admin1")
+    client = make_client(sqlite_engine)
+    login = {"username": "newanalyst", "password": secret, "justification": "Operation Heron review"}
+    signed_in = client.post("/login", data=login)
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/account"
+    account = client.get("/account")
+    assert account.status_code == 200 and "one-time password" in account.text
+    for path in ("/people", "/groups", "/stats"):
+        refused = client.get(path)
+        assert refused.status_code == 403 and "choose your own password first" in refused.text, path
+    csrf = account.text.split('name="csrf_token" value="')[1].split('"')[0]
+    assert client.post("/api/tokens", data={"label": "x"}, headers={"x-csrf-token": csrf}).status_code == 403
+    own = "a passphrase of my own choosing"
+    changed = client.post(
+        "/account/password", data={"csrf_token": csrf, "current": secret, "new": own, "repeat": own}
+    )
+    assert changed.status_code == 303
+    assert client.post("/login", data={**login, "password": secret}).status_code == 401
+    assert client.post("/login", data={**login, "password": own}).headers["location"] != "/account"
+    assert client.get("/people").status_code == 200

@@ -150,7 +150,7 @@ def demo_users(engine: Engine, actor: str) -> dict[str, tuple[Role, str]]:
                 out[username] = (role, create_user(session, username, role, created_by=actor))
             else:
                 secret = one_time_secret()
-                set_password(session, username, secret)
+                set_password(session, username, secret, one_time=True)
                 out[username] = (role, secret)
     return out
 

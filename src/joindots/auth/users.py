@@ -35,6 +35,7 @@ class Principal:
     session_hash: str | None = None
     csrf_token: str | None = None
     justification: str | None = None
+    must_change_password: bool = False  # signed in with a one-time password not yet replaced
 
 
 def create_user(session: Session, username: str, role: Role | str, *, created_by: str) -> str:
@@ -49,17 +50,25 @@ def create_user(session: Session, username: str, role: Role | str, *, created_by
         raise Conflict(f"user {username!r} already exists")
     secret = one_time_secret()
     session.add(
-        User(username=username, role=role.value, password_hash=hash_password(secret), created_by=created_by)
+        User(
+            username=username,
+            role=role.value,
+            password_hash=hash_password(secret),
+            password_must_change=True,
+            created_by=created_by,
+        )
     )
     session.flush()
     return secret
 
 
-def set_password(session: Session, username: str, password: str) -> None:
+def set_password(session: Session, username: str, password: str, *, one_time: bool = False) -> None:
+    """Give a user a password: their own, or (one_time) one they must replace when they first sign in."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
     user = _user_named(session, username)
     user.password_hash = hash_password(password)
+    user.password_must_change = one_time
     end_sessions(session, user.id)
 
 
@@ -102,7 +111,10 @@ def session_principal(session: Session, raw_id: str, idle: timedelta) -> Princip
     if user is None or not user.active:
         return None
     row.last_seen_at = now
-    return Principal(user.id, user.username, Role(user.role), row.id_hash, row.csrf_token, row.justification)
+    return Principal(
+        user.id, user.username, Role(user.role), row.id_hash, row.csrf_token, row.justification,
+        must_change_password=user.password_must_change,
+    )  # fmt: skip
 
 
 def end_session(session: Session, session_hash: str) -> None:

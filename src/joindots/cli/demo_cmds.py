@@ -63,7 +63,8 @@ def demo(
         users = demo_users(engine, actor="demo")
     console.print(_users_table(users))
     console.print(
-        f"Open [bold]http://{host}:{port}/[/] and sign in, giving the purpose of your session "
+        f"Open [bold]http://{host}:{port}/[/] and sign in (you will choose your own password first), "
+        f"giving the purpose of your session "
         f"(10 characters or more, e.g. 'Demo: exploring the synthetic world'). "
         f"Truth for checking: {summary.world_dir / 'truth'}."
     )

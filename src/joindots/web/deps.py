@@ -18,6 +18,8 @@ from joindots.web.errors import WebError
 from joindots.web.state import SESSION_COOKIE, WebState
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+# all a user signed in with a one-time password may reach until they choose their own
+ONE_TIME_ROUTES = {("GET", "/"), ("POST", "/logout"), ("GET", "/account"), ("POST", "/account/password")}
 
 
 def web_state(request: Request) -> WebState:
@@ -90,6 +92,16 @@ async def authorise(request: Request) -> Principal | None:
         if principal is None:
             raise WebError(401, "sign in first")
         raise WebError(403, "your role does not allow this")
+    path = getattr(route, "path", "")
+    if (
+        principal is not None
+        and principal.must_change_password
+        and (request.method, path) not in ONE_TIME_ROUTES
+    ):
+        raise WebError(
+            403, "choose your own password first: you signed in with a one-time password (see Account)",
+            "password_change_required",
+        )  # fmt: skip
     if principal is not None and principal.session_hash and request.method in UNSAFE:
         await _check_csrf(request, principal)
     request.state.principal = principal

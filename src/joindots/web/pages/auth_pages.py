@@ -64,7 +64,8 @@ def login(
     state.limiter.succeeded(*keys)
     raw = start_session(db, user, reason or "filing reports from professionals")
     db.commit()
-    response = RedirectResponse(HOME.get(Role(user.role), "/"), status_code=303)
+    home = "/account" if user.password_must_change else HOME.get(Role(user.role), "/")
+    response = RedirectResponse(home, status_code=303)
     response.set_cookie(
         SESSION_COOKIE, raw, httponly=True, samesite="strict", secure=state.settings.cookie_secure, path="/"
     )
