@@ -79,6 +79,18 @@ class RuleScorer:
             out, columns=["record_l", "record_r", "match_probability", "match_weight", "explanation"]
         )
 
+    def context(
+        self,
+        engine: Engine,
+        frame: pd.DataFrame,
+        model: dict[str, Any],
+        clusters: Any,
+        recluster: Any,
+        cannot: Any,
+    ) -> tuple[pd.DataFrame, Any]:
+        """The rule knows no context: nothing more is linked."""
+        return pd.DataFrame(), clusters
+
 
 WORLD_SEED = 1
 

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
         pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
         description="Most memory DuckDB may use in a link run; beyond it, it spills to a temporary folder.",
     )
+    link_by_context: bool = Field(
+        default=True,
+        description="Link partial records (a first name only) to the one person in their context who fits.",
+    )
     match_threshold: float = Field(
         default=0.9, ge=0.0, le=1.0, description="Match probability at or above which records are joined."
     )

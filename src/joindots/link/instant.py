@@ -18,7 +18,6 @@ import logging
 import threading
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
@@ -221,22 +220,12 @@ def rows_like_build_frame() -> bool:
 
 
 def _fast_rows(scored: Scored, labels: dict[str, dict[int, str]]) -> list[dict[str, Any]]:
-    gammas = {f: g.tolist() for f, g in scored.gammas.items()}
-    weights = {f: w.tolist() for f, w in scored.weights.items()}
-    rows = []
-    for i, (record, probability) in enumerate(
-        zip(scored.record_ids.tolist(), scored.match_probability.tolist(), strict=True)
-    ):
-        explanation = {
-            field: {
-                "level": labels[field].get(gammas[field][i], str(gammas[field][i])),
-                "weight": weights[field][i],
-                "bayes_factor": float(np.power(2.0, weights[field][i])),
-            }
-            for field in gammas
-        }
-        rows.append({"record_id": record, "match_probability": probability, "explanation": explanation})
-    return rows
+    return [
+        {"record_id": record, "match_probability": probability, "explanation": scored.explanation(i, labels)}
+        for i, (record, probability) in enumerate(
+            zip(scored.record_ids.tolist(), scored.match_probability.tolist(), strict=True)
+        )
+    ]
 
 
 def _splink_rows(scored: pd.DataFrame, model: dict[str, Any]) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ last good state as it was, and is marked failed in a transaction of its own."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -25,8 +26,19 @@ from joindots.store.db import session_scope
 from joindots.store.link_tables import Lineage, LinkRun, MatchDecision, MatchPair, RecordPerson
 from joindots.store.schema import PersonRecord
 
+log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
-STEPS = ("load records", "train model", "score pairs", "store pairs", "cluster", "assign IDs")
+Clusters = dict[int, int]  # record -> cluster
+Recluster = Callable[[list[tuple[int, int, float]]], Clusters]  # clusters with extra pairs joined
+STEPS = (
+    "load records",
+    "train model",
+    "score pairs",
+    "cluster",
+    "link partial records by context",
+    "store pairs",
+    "assign IDs",
+)
 
 
 class Scorer(Protocol):
@@ -40,6 +52,18 @@ class Scorer(Protocol):
         self, frame: pd.DataFrame, model: dict[str, Any], threshold: float, backend: str
     ) -> pd.DataFrame:
         """Pairs at or above `threshold`: record_l, record_r, match_probability, match_weight, explanation."""
+        ...
+
+    def context(
+        self,
+        engine: Engine,
+        frame: pd.DataFrame,
+        model: dict[str, Any],
+        clusters: Clusters,
+        recluster: Recluster,
+        cannot: list[tuple[int, int]],
+    ) -> tuple[pd.DataFrame, Clusters]:
+        """Pairs found by context (same columns as `score`) and the clusters with them joined."""
         ...
 
 
@@ -62,6 +86,28 @@ class SplinkScorer:
         from joindots.link.model import score_pairs
 
         return score_pairs(frame, model, threshold, backend)  # type: ignore[arg-type]
+
+    def context(
+        self,
+        engine: Engine,
+        frame: pd.DataFrame,
+        model: dict[str, Any],
+        clusters: Clusters,
+        recluster: Recluster,
+        cannot: list[tuple[int, int]],
+    ) -> tuple[pd.DataFrame, Clusters]:
+        """Partial records linked to the person in their context who fits (joindots.link.context); none
+        when the model holds a condition the fast scorer cannot mirror."""
+        from joindots.link.context import ContextLinker, load_context
+        from joindots.link.scorer import Unsupported
+
+        try:
+            linker = ContextLinker(frame, model, load_context(engine))
+        except Unsupported as why:
+            log.warning("partial records not linked by context: %s", why)
+            return pd.DataFrame(), clusters
+        apart = {(min(a, b), max(a, b)) for a, b in cannot}
+        return linker.link(clusters, recluster, get_settings().match_threshold, apart)
 
 
 @dataclass
@@ -137,6 +183,28 @@ def _quiet(step: str) -> None:
     return None
 
 
+def _edges(pairs: pd.DataFrame) -> list[tuple[int, int, float]]:
+    return list(
+        zip(
+            pairs["record_l"].tolist(),
+            pairs["record_r"].tolist(),
+            pairs["match_probability"].tolist(),
+            strict=True,
+        )
+    )
+
+
+def _with_context(pairs: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:
+    """Scored pairs with the context pairs added; a context pair replaces the model's score of the
+    same two records (it is that score with the context's evidence added)."""
+    if found.empty:
+        return pairs
+    keys = pd.MultiIndex.from_frame(found[["record_l", "record_r"]])
+    mine = pd.MultiIndex.from_frame(pairs[["record_l", "record_r"]])
+    kept = pairs[~mine.isin(keys)]
+    return pd.concat([kept, found[list(pairs.columns)]], ignore_index=True)
+
+
 class _Run:
     def __init__(self, session: Session, engine: Engine, run_id: int, scorer: Scorer, progress: Progress):
         self.s, self.engine, self.scorer, self.progress = session, engine, scorer, progress
@@ -163,20 +231,22 @@ class _Run:
         self.run.model = model = self.scorer.train(frame) if model is None else model
         self.step("score pairs")
         pairs = self.scorer.score(frame, model, self.run.loose_threshold, self.run.backend)
-        self.step("store pairs")
-        self._store_pairs(pairs)
         self.step("cluster")
         records = list(self.s.scalars(select(PersonRecord.id)))
-        edges = list(
-            zip(
-                pairs["record_l"].tolist(),
-                pairs["record_r"].tolist(),
-                pairs["match_probability"].tolist(),
-                strict=True,
-            )
-        )
+        edges = _edges(pairs)
         must, cannot = decisions_in_force(self.s)
-        clusters = cluster_records(records, edges, self.run.threshold, must, cannot)
+
+        def cluster(extra: list[tuple[int, int, float]]) -> dict[int, int]:
+            return cluster_records(records, edges + extra, self.run.threshold, must, cannot)
+
+        clusters = cluster([])
+        if get_settings().link_by_context:
+            self.step("link partial records by context")
+            found, clusters = self.scorer.context(self.engine, frame, model, clusters, cluster, cannot)
+            pairs = _with_context(pairs, found)
+            edges = _edges(pairs)
+        self.step("store pairs")
+        self._store_pairs(pairs)
         self.step("assign IDs")
         given = assign_ids(self.s, clusters, self.run)
         self._assign_records(clusters, given, edges, must)

@@ -37,7 +37,7 @@ class Unsupported(ValueError):
     """A model condition the fast scorer cannot mirror exactly: score with Splink instead."""
 
 
-def _is_list_column(values: pd.Series) -> bool:
+def is_list_column(values: pd.Series) -> bool:
     for value in values:
         if value is not None and not (isinstance(value, float) and math.isnan(value)):
             return isinstance(value, list | tuple | np.ndarray)
@@ -614,6 +614,24 @@ class Scored:
     gammas: dict[str, np.ndarray]
     weights: dict[str, np.ndarray]  # each comparison's weight, term-frequency adjustment included
 
+    def explanation(self, i: int, labels: dict[str, dict[int, str]]) -> dict[str, Any]:
+        """Row i's explanation as stored with pairs: field -> level, weight, Bayes factor."""
+        out = {}
+        for field, gammas in self.gammas.items():
+            gamma, weight = int(gammas[i]), float(self.weights[field][i])
+            level = labels[field].get(gamma, str(gamma))
+            out[field] = {"level": level, "weight": weight, "bayes_factor": math.pow(2.0, weight)}
+        return out
+
+    def take(self, order: np.ndarray) -> Scored:
+        return Scored(
+            record_ids=self.record_ids[order],
+            match_weight=self.match_weight[order],
+            match_probability=self.match_probability[order],
+            gammas={k: v[order] for k, v in self.gammas.items()},
+            weights={k: v[order] for k, v in self.weights.items()},
+        )
+
 
 def probability_of(weight: np.ndarray) -> np.ndarray:
     """Splink's match probability of a match weight, computed the way its SQL computes it."""
@@ -628,9 +646,15 @@ def probability_of(weight: np.ndarray) -> np.ndarray:
 class FastScorer:
     """A warm index of the existing records and the model's comparisons, compiled."""
 
-    def __init__(self, model: dict[str, Any], frame: pd.DataFrame):
+    def __init__(self, model: dict[str, Any], frame: pd.DataFrame, list_columns: set[str] | None = None):
+        """`list_columns`: the frame's list-valued columns, when `frame` is a part of the records in
+        which some list column may hold only nulls (found from the values otherwise)."""
         settings = SettingsCreator.from_path_or_dict(model).get_settings("duckdb")
-        lists = {c for c in frame.columns if _is_list_column(frame[c])}
+        lists = (
+            list_columns
+            if list_columns is not None
+            else {c for c in frame.columns if is_list_column(frame[c])}
+        )
         compiler = Compiler(lists)
         self.comparisons = _comparisons(settings, compiler)
         self.rules = [_rule(br, compiler) for br in settings._blocking_rules_to_generate_predictions]  # noqa: SLF001
@@ -656,6 +680,8 @@ class FastScorer:
         for index in self.indexes:
             index.build(frame)
         self._count_terms(0)
+        self._position: dict[int, int] | None = None
+        self.terms_fixed = False  # True once counted over a whole frame (`count_terms_of`)
 
     def __len__(self) -> int:
         return len(self.columns)
@@ -676,7 +702,8 @@ class FastScorer:
         self.columns.append(frame)
         for index in self.indexes:
             index.append(frame, start)
-        self._count_terms(start)
+        if not self.terms_fixed:
+            self._count_terms(start)
 
     def candidate_rows(self, row: dict[str, Any]) -> np.ndarray:
         query = Query(row, self.columns)
@@ -715,7 +742,18 @@ class FastScorer:
 
     def score(self, row: dict[str, Any], threshold_probability: float) -> Scored:
         """Score one new record (a linkage-frame row) against its blocked candidates."""
-        rows = self.candidate_rows(row)
+        scored = self.score_rows(row, self.candidate_rows(row))
+        total = scored.match_weight
+        keep = (
+            total >= prob_to_match_weight(threshold_probability)
+            if threshold_probability > 0
+            else total == total
+        )
+        order = np.flatnonzero(keep)[np.lexsort((scored.record_ids[keep], -total[keep]))]
+        return scored.take(order)
+
+    def score_rows(self, row: dict[str, Any], rows: np.ndarray) -> Scored:
+        """Score one record against the given index rows (positions, see `positions`), in that order."""
         query = Query(row, self.columns)
         total = np.full(len(rows), self.prior_weight)
         gammas: dict[str, np.ndarray] = {}
@@ -736,19 +774,29 @@ class FastScorer:
                 open_ = np.setdiff1d(open_, hit, assume_unique=True)
             gammas[comparison.name], weights[comparison.name] = gamma, weight
             total = total + weight
-        keep = (
-            total >= prob_to_match_weight(threshold_probability)
-            if threshold_probability > 0
-            else total == total
-        )
-        order = np.lexsort((self.columns.ids[rows][keep], -total[keep]))
         return Scored(
-            record_ids=self.columns.ids[rows][keep][order],
-            match_weight=total[keep][order],
-            match_probability=probability_of(total[keep][order]),
-            gammas={k: v[keep][order] for k, v in gammas.items()},
-            weights={k: v[keep][order] for k, v in weights.items()},
+            record_ids=self.columns.ids[rows],
+            match_weight=total,
+            match_probability=probability_of(total),
+            gammas=gammas,
+            weights=weights,
         )
+
+    def positions(self, record_ids: Iterable[int]) -> np.ndarray:
+        """Index rows of these records (each must be in the index)."""
+        if self._position is None or len(self._position) != len(self.columns):
+            self._position = {int(r): i for i, r in enumerate(self.columns.ids.tolist())}
+        return np.fromiter((self._position[int(r)] for r in record_ids), dtype=np.int32)
+
+    def count_terms_of(self, frame: pd.DataFrame) -> None:
+        """Term frequencies counted over `frame` (every record) when the index holds only some records:
+        the frequencies Splink's scoring of the whole frame uses."""
+        for c in self.tf_columns:
+            codes = self.columns._encode(frame[c])  # noqa: SLF001 - the shared vocabulary
+            codes = codes[codes != NULL]
+            self.tf_counts[c] = np.bincount(codes, minlength=len(self.columns.words)).astype(np.int64)
+            self.tf_totals[c] = len(codes)
+        self.terms_fixed = True
 
     def labels(self) -> dict[str, dict[int, str]]:
         return {c.name: {lv.gamma: lv.label for lv in c.levels} for c in self.comparisons}

@@ -1,0 +1,297 @@
+"""Linking partial records by their context: "found with: Ricky" in a child's missing episode, a hotel
+guest who gave only a first name.
+
+Such a record carries too little for the model to link it against everyone on file, yet analysts link
+it every day by asking who *Ricky* is among the people already around that child. This step asks the
+same question with numbers. A partial record's context is the set of persons who share another event
+with the persons in its event (the child's crimes, episodes and referrals) and the persons seen at, or
+living at, its event's place (the same hotel, the address where the child was found). If the record is
+one of the k persons in its context with probability pi, and the model's fields give candidate X the
+Bayes factor BF(X) (the Splink weights, term frequencies included, mirrored by the fast scorer), then
+
+    P(record is X) = (pi / k) BF(X) / (sum over Y of (pi / k) BF(Y) + 1 - pi)
+
+so two persons called Chris around the same child share the probability and neither is linked: the
+record stays apart unless one candidate fits clearly better. pi is estimated without labels by EM over
+every partial record with a context. A record whose best candidate reaches the match threshold is
+joined to it; joined fragments can then fit better, so the step repeats a few rounds.
+
+Only event membership, event places and postcodes are read besides the linkage frame: ethnicity and
+nationality never reach this step (tests/test_link_context.py proves it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from joindots.link.scorer import FastScorer, is_list_column
+from joindots.store.schema import Event, PersonRecord
+
+Place = tuple[str, str]  # (place name folded, postcode)
+Clusters = dict[int, int]  # record -> cluster
+Recluster = Callable[[list[tuple[int, int, float]]], Clusters]
+
+ROUNDS = 3
+MAX_CONTEXT = 200  # a context this wide (a busy hotel over years) is no evidence of who someone is
+EM_STEPS = 50
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who appears where: event membership, event places and home postcodes."""
+
+    event_of: dict[int, int]  # record -> its event
+    records_in: dict[int, list[int]]  # event -> its records
+    place_of: dict[int, Place]  # event -> where it happened (only events with a named place)
+    events_at: dict[Place, list[int]] = field(default_factory=dict)
+    living_at: dict[str, list[int]] = field(default_factory=dict)  # postcode -> records giving it
+
+
+def load_context(engine: Engine) -> Context:
+    """Read only record ids, event ids, postcodes and event places (never protected fields)."""
+    with engine.connect() as conn:
+        records = conn.execute(select(PersonRecord.id, PersonRecord.event_id, PersonRecord.postcode)).all()
+        places = conn.execute(
+            select(Event.id, Event.location_name, Event.location_postcode).where(
+                Event.location_name.is_not(None), Event.location_postcode.is_not(None)
+            )
+        ).all()
+    return build_context(records, places)
+
+
+def build_context(
+    records: Iterable[tuple[int, int | None, str | None]],
+    places: Iterable[tuple[int, str | None, str | None]],
+) -> Context:
+    event_of: dict[int, int] = {}
+    records_in: dict[int, list[int]] = defaultdict(list)
+    living_at: dict[str, list[int]] = defaultdict(list)
+    for record, event, postcode in records:
+        if event is not None:
+            event_of[int(record)] = int(event)
+            records_in[int(event)].append(int(record))
+        if postcode:
+            living_at[postcode].append(int(record))
+    place_of: dict[int, Place] = {}
+    events_at: dict[Place, list[int]] = defaultdict(list)
+    for event, name, postcode in places:
+        if name and name.strip() and postcode and postcode.strip():
+            place = (" ".join(name.lower().split()), postcode.strip())
+            place_of[int(event)] = place
+            events_at[place].append(int(event))
+    return Context(dict(event_of), dict(records_in), place_of, dict(events_at), dict(living_at))
+
+
+def partial_records(frame: pd.DataFrame) -> set[int]:
+    """Records with no date of birth, postcode or address: a name, perhaps a phone or a car."""
+    bare = frame["dob"].isna() & frame["postcode"].isna() & frame["address"].isna()
+    return set(frame.loc[bare, "unique_id"].astype(int).tolist())
+
+
+@dataclass
+class Candidate:
+    cluster: int
+    record: int  # the cluster's record that fits best
+    weight: float  # the model's evidence for it, log2 Bayes factor (prior excluded)
+    row: int  # position of the fit in the scored rows, for the explanation
+
+
+@dataclass
+class _Question:
+    """One partial record and the persons in its context, scored."""
+
+    record: int
+    via: str
+    candidates: list[Candidate]
+    scored: Any  # joindots.link.scorer.Scored over all candidate records
+
+    def posterior(self, pi: float) -> list[float]:
+        k = len(self.candidates)
+        top = max(c.weight for c in self.candidates)
+        scaled = [(pi / k) * math.pow(2.0, c.weight - top) for c in self.candidates]
+        rest = (1.0 - pi) * math.pow(2.0, -top)
+        total = sum(scaled) + rest
+        return [s / total for s in scaled]
+
+
+class ContextLinker:
+    """Links partial records to persons in their context; see the module docstring."""
+
+    def __init__(self, frame: pd.DataFrame, model: dict[str, Any], context: Context):
+        self.frame_rows = frame.set_index("unique_id", drop=False)
+        self.partial = partial_records(frame)
+        self.context = context
+        lists = {c for c in frame.columns if is_list_column(frame[c])}
+        self.scorer = FastScorer(model, frame[frame["unique_id"].isin(self.partial)], lists)
+        self.scorer.count_terms_of(frame)  # the whole frame's name frequencies, as Splink scores
+        self.indexed = set(self.partial)
+        self.labels = self.scorer.labels()
+        self.pi: float | None = None
+        self.signature = _signatures(frame)
+        self.asked: dict[int, tuple[dict[int, list[int]], _Question]] = {}
+
+    def _index(self, records: Iterable[int]) -> None:
+        """Make these records scorable (the index starts with the partial records only)."""
+        missing = sorted(set(records) - self.indexed)
+        if missing:
+            self.scorer.append(self.frame_rows.loc[missing].reset_index(drop=True))
+            self.indexed.update(missing)
+
+    def link(
+        self, clusters: Clusters, recluster: Recluster, threshold: float, cannot: set[tuple[int, int]]
+    ) -> tuple[pd.DataFrame, Clusters]:
+        """Context pairs found over a few rounds, and the clusters with them joined."""
+        found: dict[tuple[int, int], dict[str, Any]] = {}
+        for _ in range(ROUNDS):
+            questions = self._questions(clusters, cannot)
+            if not questions:
+                break
+            if self.pi is None:
+                self.pi = estimate_pi(questions)
+            new = self._answers(questions, threshold)
+            new = {k: v for k, v in new.items() if k not in found}
+            if not new:
+                break
+            found |= new
+            clusters = recluster([(a, b, v["match_probability"]) for (a, b), v in found.items()])
+        return _pairs_frame(found), clusters
+
+    def _questions(self, clusters: Clusters, cannot: set[tuple[int, int]]) -> list[_Question]:
+        members: dict[int, list[int]] = defaultdict(list)
+        for record, cluster in clusters.items():
+            members[cluster].append(record)
+        events_of: dict[int, set[int]] = defaultdict(set)
+        for record, event in self.context.event_of.items():
+            events_of[clusters.get(record, record)].add(event)
+        asked = []
+        for record in sorted(self.partial):
+            cluster = clusters.get(record, record)
+            if not all(m in self.partial for m in members.get(cluster, [record])):
+                continue  # already part of a person with fuller records
+            around, via = self._context_of(record, clusters, events_of)
+            mine = members.get(cluster, [record])
+            around = {x for x in around if not _kept_apart(mine, members.get(x, [x]), cannot)}
+            if around and len(around) <= MAX_CONTEXT:
+                persons = {x: self._distinct(members.get(x, [x])) for x in sorted(around)}
+                asked.append((record, via, persons))
+        self._index(r for _, _, persons in asked for rs in persons.values() for r in rs)
+        return [self._question(record, via, persons) for record, via, persons in asked]
+
+    def _distinct(self, records: list[int]) -> list[int]:
+        """One record per distinct set of the values a partial record can be compared on."""
+        seen: dict[int, int] = {}
+        for r in sorted(records):
+            seen.setdefault(self.signature[r], r)
+        return list(seen.values())
+
+    def _context_of(
+        self, record: int, clusters: Clusters, events_of: dict[int, set[int]]
+    ) -> tuple[set[int], str]:
+        ctx = self.context
+        event = ctx.event_of.get(record)
+        if event is None:
+            return set(), ""
+        here = {clusters.get(r, r) for r in ctx.records_in.get(event, []) if r != record}
+        around: set[int] = set()
+        for person in here:
+            for other in events_of.get(person, ()):
+                around.update(clusters.get(r, r) for r in ctx.records_in.get(other, []))
+        via = ["people sharing other events with those in this one"]
+        place = ctx.place_of.get(event)
+        if place is not None:
+            for other in ctx.events_at.get(place, []):
+                around.update(clusters.get(r, r) for r in ctx.records_in.get(other, []))
+            around.update(clusters.get(r, r) for r in ctx.living_at.get(place[1], []))
+            via.append(f"people seen or living at {place[0]}, {place[1]}")
+        around -= here | {clusters.get(record, record)}
+        return around, "; ".join(via)
+
+    def _question(self, record: int, via: str, persons: dict[int, list[int]]) -> _Question:
+        """The record scored against each person's records (the last round's answer if unchanged)."""
+        before = self.asked.get(record)
+        if before is not None and before[0] == persons:
+            return before[1]
+        question = self._score(record, via, persons)
+        self.asked[record] = (persons, question)
+        return question
+
+    def _score(self, record: int, via: str, persons: dict[int, list[int]]) -> _Question:
+        records = [r for rs in persons.values() for r in rs]
+        owner = np.repeat(np.arange(len(persons)), [len(rs) for rs in persons.values()])
+        row = self.frame_rows.loc[record].to_dict()
+        scored = self.scorer.score_rows(row, self.scorer.positions(records))
+        evidence = scored.match_weight - self.scorer.prior_weight
+        candidates = []
+        for i, person in enumerate(persons):
+            rows = np.flatnonzero(owner == i)
+            best = int(rows[np.argmax(evidence[rows])])
+            candidates.append(Candidate(person, records[best], float(evidence[best]), best))
+        return _Question(record, via, candidates, scored)
+
+    def _answers(self, questions: list[_Question], threshold: float) -> dict[tuple[int, int], dict[str, Any]]:
+        assert self.pi is not None
+        out: dict[tuple[int, int], dict[str, Any]] = {}
+        for q in questions:
+            posterior = q.posterior(self.pi)
+            best = int(np.argmax(posterior))
+            if posterior[best] < threshold:
+                continue
+            chosen = q.candidates[best]
+            out[(min(q.record, chosen.record), max(q.record, chosen.record))] = self._pair(
+                q, chosen, posterior[best]
+            )
+        return out
+
+    def _pair(self, q: _Question, chosen: Candidate, probability: float) -> dict[str, Any]:
+        probability = min(probability, 1.0 - 1e-12)
+        weight = math.log2(probability / (1.0 - probability))
+        fields = q.scored.explanation(chosen.row, self.labels)
+        shift = weight - float(q.scored.match_weight[chosen.row])
+        others = len(q.candidates) - 1
+        fields["context"] = {
+            "level": f"fits best of {others + 1} persons in context ({q.via})",
+            "weight": shift,
+            "bayes_factor": math.pow(2.0, shift),
+        }
+        return {"match_probability": probability, "match_weight": weight, "explanation": fields}
+
+
+def _signatures(frame: pd.DataFrame) -> dict[int, int]:
+    """record -> a code for its values outside dates of birth, postcodes and addresses: what a partial
+    record (which has none of those) can be compared on. Records with equal codes score equally."""
+    skip = ("unique_id", "source", "record_id", "dob", "postcode", "address")
+    columns = [c for c in frame.columns if not c.startswith(skip)]
+    text = frame[columns].astype(str).agg("|".join, axis=1)
+    codes, _ = pd.factorize(text)
+    return dict(zip(frame["unique_id"].astype(int).tolist(), codes.tolist(), strict=True))
+
+
+def _kept_apart(mine: list[int], theirs: list[int], cannot: set[tuple[int, int]]) -> bool:
+    """Whether an analyst decided a record of one cluster is not the same as a record of the other."""
+    return bool(cannot) and any((min(a, b), max(a, b)) in cannot for a in mine for b in theirs)
+
+
+def estimate_pi(questions: list[_Question], steps: int = EM_STEPS) -> float:
+    """The share of partial records that are one of the persons in their context, by EM (no labels)."""
+    pi = 0.5
+    for _ in range(steps):
+        total = sum(sum(q.posterior(pi)) for q in questions)
+        new = min(max(total / len(questions), 1e-6), 1.0 - 1e-6)
+        if abs(new - pi) < 1e-6:
+            return new
+        pi = new
+    return pi
+
+
+def _pairs_frame(found: dict[tuple[int, int], dict[str, Any]]) -> pd.DataFrame:
+    rows = [{"record_l": a, "record_r": b, **v} for (a, b), v in sorted(found.items())]
+    columns = ["record_l", "record_r", "match_probability", "match_weight", "explanation"]
+    return pd.DataFrame(rows, columns=columns)

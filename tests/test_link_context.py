@@ -1,0 +1,177 @@
+"""Partial records linked by context: "found with: <first name>" joins the one person around that child
+whose name fits, stays apart when two fit, and never crosses an analyst's "not the same"."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from joindots.link.cluster import cluster_records
+from joindots.link.context import Candidate, Context, ContextLinker, _Question, build_context, estimate_pi
+from joindots.link.evaluate import truth_labels
+from joindots.store.schema import Event, PersonRecord
+from link_model_world import World, build_world
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    built = build_world(tmp_path_factory.mktemp("linkcontext"))
+    yield built
+    built.engine.dispose()
+
+
+def _question(weights: list[float]) -> _Question:
+    candidates = [Candidate(cluster=i, record=i, weight=w, row=i) for i, w in enumerate(weights)]
+    return _Question(record=-1, via="test", candidates=candidates, scored=None)
+
+
+def test_posterior_is_the_mixture_of_context_and_elsewhere() -> None:
+    q = _question([10.0, -5.0, -5.0])
+    pi, k = 0.6, 3
+    odds = [(pi / k) * 2**w for w in (10.0, -5.0, -5.0)]
+    expected = [o / (sum(odds) + 1 - pi) for o in odds]
+    assert q.posterior(pi) == pytest.approx(expected)
+
+
+def test_two_candidates_who_fit_equally_share_the_probability() -> None:
+    first, second, other = _question([12.0, 12.0, -4.0]).posterior(0.9)
+    assert first == pytest.approx(second) and first < 0.5 and other < 1e-4
+
+
+def test_em_recovers_how_often_the_person_is_in_context() -> None:
+    rng = np.random.default_rng(11)
+    print("seed 11")
+    questions = []
+    for _ in range(4000):
+        weights = list(rng.normal(-8.0, 2.0, size=5))
+        if rng.random() < 0.3:  # the person is one of the five, and their name fits
+            weights[int(rng.integers(0, 5))] = float(rng.normal(12.0, 1.0))
+        questions.append(_question(weights))
+    assert estimate_pi(questions) == pytest.approx(0.3, abs=0.03)
+
+
+def _new_ids(world: World) -> tuple[int, int]:
+    with world.engine.connect() as conn:
+        record = conn.execute(select(func.max(PersonRecord.id))).scalar_one()
+        event = conn.execute(select(func.max(Event.id))).scalar_one()
+    return int(record) + 1, int(event) + 1
+
+
+def _context(world: World, extra: list[tuple[int, int | None, str | None]]) -> Context:
+    with world.engine.connect() as conn:
+        records = conn.execute(select(PersonRecord.id, PersonRecord.event_id, PersonRecord.postcode)).all()
+        places = conn.execute(select(Event.id, Event.location_name, Event.location_postcode)).all()
+    moved = {r for r, _, _ in extra}
+    kept = [(int(r), e, p) for r, e, p in records if int(r) not in moved]
+    return build_context([*kept, *extra], places)
+
+
+def _full(world: World) -> pd.DataFrame:
+    frame = world.frame
+    return frame[frame["dob"].notna() & frame["forename_fold"].notna() & frame["surname_fold"].notna()]
+
+
+def _partial(uid: int, forename: str) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(["source", "record_id", "middle_names", "surname", "sex"])
+    row |= {"unique_id": uid, "forename": forename, "dob": None, "postcode": None, "address": None}
+    return row
+
+
+def _with(world: World, *rows: dict[str, Any]) -> pd.DataFrame:
+    from joindots.link.frame import build_frame
+
+    raw = pd.DataFrame(list(rows))
+    raw["source"], raw["record_id"] = "missing", [f"test-{r['unique_id']}" for r in rows]
+    return pd.concat([world.frame, build_frame(raw)], ignore_index=True)
+
+
+def _run(
+    world: World, frame: pd.DataFrame, context: Context, cannot: set[tuple[int, int]] = frozenset()
+) -> tuple[pd.DataFrame, dict[int, int]]:
+    ids = frame["unique_id"].astype(int).tolist()
+    clusters = cluster_records(ids, [], 0.9)
+    linker = ContextLinker(frame, world.model, context)
+
+    def recluster(extra: list[tuple[int, int, float]]) -> dict[int, int]:
+        return cluster_records(ids, extra, 0.9, cannot_link=cannot)
+
+    return linker.link(clusters, recluster, 0.9, set(cannot))
+
+
+def _rare_forename(world: World, people: int) -> pd.DataFrame:
+    """Records of `people` different full-identity persons sharing a forename no one else has."""
+    full = _full(world)
+    truth = truth_labels(world.frame, world.truth)
+    names = world.frame.groupby("forename_fold")["unique_id"].count()
+    for name, rows in full.groupby("forename_fold"):
+        persons = {truth[int(u)] for u in rows["unique_id"]}
+        if len(rows) == people == len(persons) and names[name] == people and len(str(name)) > 3:
+            return rows
+    raise AssertionError(f"no forename held by exactly {people} records")
+
+
+def test_found_with_a_first_name_joins_the_one_person_around_the_child_who_fits(world: World) -> None:
+    suspect = _rare_forename(world, 1).iloc[0]
+    child = _full(world).iloc[0]
+    ricky, event = _new_ids(world)
+    frame = _with(world, _partial(ricky, str(suspect["forename"])))
+    context = _context(
+        world,
+        [
+            (int(child["unique_id"]), event, None),
+            (int(suspect["unique_id"]), event, None),
+            (ricky, event + 1, None),
+        ],
+    )
+    context.records_in[event + 1].append(int(child["unique_id"]))
+    found, clusters = _run(world, frame, context)
+    assert clusters[ricky] == clusters[int(suspect["unique_id"])]
+    pair = found[
+        (found["record_l"] == int(suspect["unique_id"])) | (found["record_r"] == int(suspect["unique_id"]))
+    ]
+    assert len(pair) == 1 and pair["match_probability"].iloc[0] >= 0.9
+    explanation = pair["explanation"].iloc[0]
+    assert explanation["forename"]["level"] == "exact" and "context" in explanation
+    parts = sum(v["weight"] for v in explanation.values())
+    assert parts + _prior(world) == pytest.approx(pair["match_weight"].iloc[0])
+    assert pair["match_probability"].iloc[0] == pytest.approx(
+        1 - 1 / (1 + math.pow(2, parts + _prior(world)))
+    )
+
+
+def _prior(world: World) -> float:
+    lam = world.model["probability_two_random_records_match"]
+    return math.log2(lam / (1 - lam))
+
+
+def test_a_first_name_two_people_around_the_child_share_stays_apart(world: World) -> None:
+    first, second = (int(u) for u in _rare_forename(world, 2)["unique_id"])
+    child = int(_full(world).iloc[0]["unique_id"])
+    chris, event = _new_ids(world)
+    frame = _with(world, _partial(chris, str(world.frame.set_index("unique_id").at[first, "forename"])))
+    context = _context(
+        world, [(child, event, None), (first, event, None), (second, event, None), (chris, event + 1, None)]
+    )
+    context.records_in[event + 1].append(child)  # a crime with two suspects; then "found with" one name
+    found, clusters = _run(world, frame, context)
+    assert clusters[chris] == chris and chris not in set(found["record_l"]) | set(found["record_r"])
+
+
+def test_an_analysts_not_the_same_is_never_crossed(world: World) -> None:
+    suspect = _rare_forename(world, 1).iloc[0]
+    child = _full(world).iloc[0]
+    ricky, event = _new_ids(world)
+    s = int(suspect["unique_id"])
+    frame = _with(world, _partial(ricky, str(suspect["forename"])))
+    context = _context(
+        world, [(int(child["unique_id"]), event, None), (s, event, None), (ricky, event + 1, None)]
+    )
+    context.records_in[event + 1].append(int(child["unique_id"]))
+    found, clusters = _run(world, frame, context, cannot={(min(ricky, s), max(ricky, s))})
+    assert clusters[ricky] != clusters[s]
