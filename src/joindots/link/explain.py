@@ -31,47 +31,58 @@ def level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:
     return labels
 
 
+def _part(labels: dict[int, str], gamma: int, weight: float) -> dict[str, Any]:
+    return {"level": labels.get(gamma, str(gamma)), "weight": weight, "bayes_factor": math.pow(2.0, weight)}
+
+
 def _field(row: dict[str, Any], field: str, labels: dict[int, str]) -> dict[str, Any]:
     gamma = int(row[f"gamma_{field}"])
     weight = float(row[f"mw_{field}"])
     tf = row.get(f"mw_tf_adj_{field}")
     if tf is not None and not (isinstance(tf, float) and math.isnan(tf)):
         weight += float(tf)
-    return {"level": labels.get(gamma, str(gamma)), "weight": weight, "bayes_factor": math.pow(2.0, weight)}
+    return _part(labels, gamma, weight)
 
 
 def explanation_of(row: dict[str, Any], labels: dict[str, dict[int, str]]) -> dict[str, Any]:
     return {field: _field(row, field, by_gamma) for field, by_gamma in labels.items()}
 
 
-def _field_column(predictions: pd.DataFrame, field: str, labels: dict[int, str]) -> list[dict[str, Any]]:
-    """One field's part of every row's explanation. Rows with the same level and weight share one
-    (read-only) dict: a million pairs hold a few thousand distinct parts, not twelve million."""
-    gammas = predictions[f"gamma_{field}"].astype(int).tolist()
-    weights = predictions[f"mw_{field}"].astype(float).to_numpy()
+def _field_parts(
+    predictions: pd.DataFrame, field: str, labels: dict[int, str]
+) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """One field's distinct parts (level, weight, Bayes factor) and each row's index into them. A part
+    is made from the first row with its level and weight, as a row-by-row reading would make it."""
+    gammas = predictions[f"gamma_{field}"].to_numpy(dtype=np.int64)
+    weights = predictions[f"mw_{field}"].to_numpy(dtype=float)
     tf = f"mw_tf_adj_{field}"
     if tf in predictions:
-        weights = weights + np.nan_to_num(predictions[tf].astype(float).to_numpy(), nan=0.0)
-    parts: dict[tuple[int, float], dict[str, Any]] = {}
-    column = []
-    for gamma, weight in zip(gammas, weights.tolist(), strict=True):
-        part = parts.get((gamma, weight))
-        if part is None:
-            part = parts[(gamma, weight)] = {
-                "level": labels.get(gamma, str(gamma)),
-                "weight": weight,
-                "bayes_factor": math.pow(2.0, weight),
-            }
-        column.append(part)
-    return column
+        weights = weights + np.nan_to_num(predictions[tf].to_numpy(dtype=float), nan=0.0)
+    keys = np.empty(len(gammas), dtype=[("gamma", np.int64), ("weight", float)])
+    keys["gamma"], keys["weight"] = gammas, weights
+    _, first, codes = np.unique(keys, return_index=True, return_inverse=True)
+    parts = [_part(labels, int(gammas[i]), float(weights[i])) for i in first.tolist()]
+    return parts, codes.reshape(-1)
 
 
 def explanations(predictions: pd.DataFrame, model: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each row's explanation (field -> level, weight, Bayes factor), as `explanation_of` gives it."""
+    """Each row's explanation (field -> level, weight, Bayes factor), as `explanation_of` gives it.
+
+    Rows whose every field has the same level and weight share one (read-only) explanation, and
+    equal parts are shared between explanations: two million pairs hold as many dicts as they have
+    distinct explanations, not one per pair and field."""
     labels = level_labels(model)
     fields = list(labels)
-    columns = [_field_column(predictions, field, labels[field]) for field in fields]
-    return [dict(zip(fields, parts, strict=True)) for parts in zip(*columns, strict=True)]
+    per_field = [_field_parts(predictions, field, labels[field]) for field in fields]
+    combo = np.zeros(len(predictions), dtype=np.int64)
+    for parts, codes in per_field:  # kept dense, so the key never outgrows rows x parts
+        combo = np.unique(combo * len(parts) + codes, return_inverse=True)[1].reshape(-1)
+    _, first = np.unique(combo, return_index=True)
+    shared = [
+        dict(zip(fields, (parts[codes[row]] for parts, codes in per_field), strict=True))
+        for row in first.tolist()
+    ]
+    return [shared[c] for c in combo.tolist()]
 
 
 def _prior_weight(model: dict[str, Any]) -> float:

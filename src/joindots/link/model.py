@@ -10,6 +10,8 @@ import logging
 import math
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -57,13 +59,30 @@ def db_api_for(backend: Backend) -> DatabaseAPISubClass:
 
 def linker_for(frame: pd.DataFrame, model: dict[str, Any] | Any, backend: Backend = "duckdb") -> Linker:
     """A Splink linker over `frame` with a model (trained JSON dict or settings creator)."""
-    db_api = db_api_for(backend)
+    return _linker(frame, model, db_api_for(backend), backend)
+
+
+def _linker(
+    frame: pd.DataFrame, model: dict[str, Any] | Any, db_api: DatabaseAPISubClass, backend: Backend
+) -> Linker:
     if backend == "spark" and isinstance(model, dict):
         from joindots.link.spark import spark_model
 
         model = spark_model(model)
     table = db_api.register(_for_backend(frame, backend), dataset_display_name="person_records")
     return Linker(table, model, log_level=None)  # Splink keeps its notes to the logging setup we have
+
+
+@contextmanager
+def _database(backend: Backend) -> Iterator[DatabaseAPISubClass]:
+    """A database for one step, closed at its end: DuckDB gives its memory back at once, not when the
+    garbage collector gets round to the linker (a million records: a gigabyte or more)."""
+    db_api = db_api_for(backend)
+    try:
+        yield db_api
+    finally:
+        if isinstance(db_api, DuckDBAPI):
+            db_api.duckdb_con.close()
 
 
 def _for_backend(frame: pd.DataFrame, backend: Backend) -> Any:
@@ -76,7 +95,12 @@ def _for_backend(frame: pd.DataFrame, backend: Backend) -> Any:
 
 def train_model(frame: pd.DataFrame, em_max_pairs: float = EM_MAX_PAIRS) -> dict[str, Any]:
     """Prior from a strict rule, u by random sampling, m by EM over several blocking rules."""
-    linker = linker_for(frame, settings_creator())
+    with _database("duckdb") as db_api:
+        model = _trained(_linker(frame, settings_creator(), db_api, "duckdb"), em_max_pairs)
+    return floor_m(model)
+
+
+def _trained(linker: Linker, em_max_pairs: float) -> dict[str, Any]:
     training = linker.training
     training.estimate_probability_two_random_records_match([PRIOR_RULE], recall=PRIOR_RECALL)
     training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=SEED)
@@ -89,7 +113,7 @@ def train_model(frame: pd.DataFrame, em_max_pairs: float = EM_MAX_PAIRS) -> dict
             log.info("EM session skipped, no pairs: %s", rule)
         except ValueError as error:  # Splink refuses an m EM drove below 1e-300 (tiny worlds): go on
             log.warning("EM session %s skipped: %s", rule, error)
-    return floor_m(linker.misc.save_model_to_json())
+    return linker.misc.save_model_to_json()
 
 
 def floor_m(model: dict[str, Any], floor: float = M_FLOOR) -> dict[str, Any]:
@@ -107,20 +131,26 @@ def score_pairs(
     frame: pd.DataFrame, model: dict[str, Any], threshold: float, backend: Backend = "duckdb"
 ) -> pd.DataFrame:
     """Every blocked pair scoring at least `threshold`, with its explanation (field -> level, weight)."""
-    linker = linker_for(frame, scoring_model(model), backend)
-    predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    return pairs_frame(_slim(predictions).as_pandas_dataframe(), model)
+    with _database(backend) as db_api:
+        linker = _linker(frame, scoring_model(model), db_api, backend)
+        predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+        slim = _slim(predictions)
+        predictions.drop_table_from_database_and_remove_from_cache()
+        scored = slim.as_pandas_dataframe()
+    return pairs_frame(scored, model)
 
 
-PAIR_COLUMNS = ("unique_id_l", "unique_id_r", "match_probability", "match_weight")
+PAIR_COLUMNS = ("match_probability", "match_weight")
 
 
 def _slim(predictions: SplinkDataFrame) -> SplinkDataFrame:
-    """Only what pairs and explanations need (ids, score, each field's gamma and weight): the
-    records' own columns, kept for Splink's per-field output, would double the memory of a run."""
+    """Only what pairs and explanations need (ids, score, each field's gamma and weights): the
+    records' own columns, kept for Splink's per-field output, would double the memory of a run.
+    Each pair comes out once as record_l < record_r."""
     names = [c.unquote().name for c in predictions.columns]
     keep = [n for n in names if n in PAIR_COLUMNS or n.startswith(("gamma_", "mw_"))]
-    return predictions.query_sql(f"SELECT {', '.join(keep)} FROM {{this}}")
+    ids = "least(unique_id_l, unique_id_r) AS record_l, greatest(unique_id_l, unique_id_r) AS record_r"
+    return predictions.query_sql(f"SELECT {ids}, {', '.join(keep)} FROM {{this}}")
 
 
 def scoring_model(model: dict[str, Any]) -> dict[str, Any]:
@@ -128,20 +158,19 @@ def scoring_model(model: dict[str, Any]) -> dict[str, Any]:
     return {**model, "retain_matching_columns": True, "retain_intermediate_calculation_columns": True}
 
 
-def pairs_frame(predictions: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
-    """Splink's prediction rows -> record_l < record_r, probability, weight, explanation."""
-    left = predictions["unique_id_l"].astype("int64")
-    right = predictions["unique_id_r"].astype("int64")
+def pairs_frame(scored: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
+    """The slim prediction rows, sorted -> record_l < record_r, probability, weight, explanation."""
+    scored = scored.sort_values(["record_l", "record_r"], ignore_index=True)
     out = pd.DataFrame(
         {
-            "record_l": left.where(left < right, right).to_numpy(),
-            "record_r": right.where(left < right, left).to_numpy(),
-            "match_probability": predictions["match_probability"].astype(float).to_numpy(),
-            "match_weight": predictions["match_weight"].astype(float).to_numpy(),
+            "record_l": scored["record_l"].to_numpy(dtype="int64"),
+            "record_r": scored["record_r"].to_numpy(dtype="int64"),
+            "match_probability": scored["match_probability"].to_numpy(dtype=float),
+            "match_weight": scored["match_weight"].to_numpy(dtype=float),
         }
     )
-    out["explanation"] = explanations(predictions, model)
-    return out.sort_values(["record_l", "record_r"], ignore_index=True)
+    out["explanation"] = explanations(scored, model)
+    return out
 
 
 def probability(weight: float) -> float:
