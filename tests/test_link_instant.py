@@ -205,3 +205,45 @@ def test_matcher_for_sees_records_stored_and_removed_since_warm_up(world: World)
         session.execute(delete(PersonRecord).where(PersonRecord.id == new_id))
     rebuilt = matcher_for(world.engine, world.model)
     assert rebuilt is not matcher and rebuilt.match_frame_row(query) == []
+
+
+@pytest.mark.parametrize(
+    ("sql", "python"),
+    [
+        ("damerau_levenshtein", "DamerauLevenshtein"),
+        ("levenshtein", "Levenshtein"),
+        ("jaro_winkler_similarity", "JaroWinkler"),
+    ],
+)
+def test_string_functions_equal_duckdbs(sql: str, python: str) -> None:
+    """The fast scorer's rapidfuzz functions give DuckDB's values on slipped strings (seed printed)."""
+    import random
+
+    import duckdb
+    from rapidfuzz import distance
+
+    seed = 3
+    print(f"seed {seed}")
+    rng = random.Random(seed)
+    pairs = []
+    for _ in range(5000):
+        a = "".join(rng.choice("abcd19-") for _ in range(rng.randint(1, 8)))
+        b = list(a)
+        for _ in range(rng.randint(0, 3)):
+            i = rng.randrange(len(b)) if b else 0
+            if rng.random() < 0.4 and len(b) > 1:
+                i = min(i, len(b) - 2)
+                b[i], b[i + 1] = b[i + 1], b[i]
+            elif b:
+                b[i] = rng.choice("abcd19-")
+        pairs.append((a, "".join(b) or "x"))
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (a VARCHAR, b VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", pairs)
+    theirs = [row[0] for row in con.execute(f"SELECT {sql}(a, b) FROM t").fetchall()]
+    scorer = getattr(distance, python)
+    mine = [
+        scorer.normalized_similarity(a, b) if python == "JaroWinkler" else scorer.distance(a, b)
+        for a, b in pairs
+    ]
+    assert mine == pytest.approx(theirs, abs=1e-9)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlglot
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
 from rapidfuzz.process import cpdist
 from splink import SettingsCreator
 from splink.internals.blocking import ExplodingBlockingRule
@@ -283,6 +283,9 @@ class Compiler:
             return self._string_function(node.this, node.expression, JaroWinkler.normalized_similarity)
         if isinstance(node, exp.Levenshtein) and set(node.args) <= {"this", "expression"}:
             return self._string_function(node.this, node.expression, Levenshtein.distance)
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "damerau_levenshtein":
+            a, b = node.expressions
+            return self._string_function(a, b, DamerauLevenshtein.distance)
         raise Unsupported(f"value: {node.sql()}")
 
     def _string_length(self, node: exp.Expr) -> Value:
