@@ -1,6 +1,6 @@
 """The comparisons and blocking rules of the joindots linkage model, designed for the noise our sources
-carry: nicknames and transliterations, typing slips, forename and surname swapped, day and month
-swapped, a year slip, partial records that share only a phone."""
+carry: nicknames and transliterations, typing slips, forename and surname swapped (even with a slip),
+day and month swapped, a year slip, partial records that share only a phone."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _name(part: str, other: str) -> cl.CustomComparison:
             cll.JaroWinklerLevel(col, 0.92).configure(label_for_charts="Jaro-Winkler >= 0.92"),
             cll.JaroWinklerLevel(col, 0.80).configure(label_for_charts="Jaro-Winkler >= 0.80"),
             *_initial(part),
-            cll.CustomLevel(f"{col}_l = {other}_fold_r", "swapped with " + other),
+            _swapped(part, other),
             cll.ElseLevel(),
         ],
         comparison_description=f"{part}: exact, variant, phonetic, similar, swapped",
@@ -41,6 +41,13 @@ def _initial(part: str) -> list[cll.CustomLevel]:
         return []
     condition = "(length(forename_fold_l) = 1 OR length(forename_fold_r) = 1) AND forename_initial_l = forename_initial_r"
     return [cll.CustomLevel(condition, "initial agrees")]
+
+
+def _swapped(part: str, other: str) -> cll.CustomLevel:
+    """Forename and surname written the other way round, spelt the same or with a slip ('James Laverty'
+    against 'Lavety Jamds'): the threshold of the 'similar' level above, across the two fields."""
+    condition = f"jaro_winkler_similarity({part}_fold_l, {other}_fold_r) >= 0.92"
+    return cll.CustomLevel(condition, "swapped with " + other)
 
 
 def _dob() -> cl.CustomComparison:
@@ -69,9 +76,11 @@ def _postcode() -> cl.CustomComparison:
             cll.ExactMatchLevel("postcode").configure(label_for_charts="full"),
             cll.ExactMatchLevel("postcode_sector").configure(label_for_charts="sector"),
             cll.ExactMatchLevel("postcode_district").configure(label_for_charts="district"),
+            # a slip in the district ('LS6' keyed as 'LS8')
+            cll.LevenshteinLevel("postcode", 1).configure(label_for_charts="one character off"),
             cll.ElseLevel(),
         ],
-        comparison_description="postcode: full, sector, district",
+        comparison_description="postcode: full, sector, district, one character off",
     )
 
 
@@ -83,10 +92,12 @@ def _address() -> cl.CustomComparison:
             cll.ExactMatchLevel("address_fold").configure(label_for_charts="exact"),
             cll.JaroWinklerLevel("address_fold", 0.92).configure(label_for_charts="Jaro-Winkler >= 0.92"),
             cll.ArrayIntersectLevel("address_keys", 3).configure(label_for_charts="3 or more words shared"),
+            # slips that join or split words ('victoriaktreet'), which no longer share words
+            cll.JaroWinklerLevel("address_fold", 0.85).configure(label_for_charts="Jaro-Winkler >= 0.85"),
             cll.ArrayIntersectLevel("address_keys", 2).configure(label_for_charts="2 words shared"),
             cll.ElseLevel(),
         ],
-        comparison_description="address: exact, similar",
+        comparison_description="address: exact, similar, words shared",
     )
 
 
