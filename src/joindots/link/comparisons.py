@@ -1,6 +1,7 @@
 """The comparisons and blocking rules of the joindots linkage model, designed for the noise our sources
-carry: nicknames and transliterations, typing slips, forename and surname swapped (even with a slip),
-day and month swapped, a year slip, partial records that share only a phone."""
+carry: nicknames and transliterations, typing slips (a wrong key or two keys swapped), forename and
+surname swapped (even with a slip), day and month swapped, a year slip, partial records that share only
+a phone."""
 
 from __future__ import annotations
 
@@ -61,7 +62,8 @@ def _dob() -> cl.CustomComparison:
                 "dob_month_day_l = dob_month_day_r AND levenshtein(dob_year_l, dob_year_r) = 1",
                 "same day, year one digit off",
             ),
-            cll.LevenshteinLevel("dob", 1).configure(label_for_charts="one character off"),
+            # a wrong digit or two neighbouring digits swapped ('1994-08-31' keyed as '1994-80-31')
+            cll.DamerauLevenshteinLevel("dob", 1).configure(label_for_charts="one character off"),
             cll.ElseLevel(),
         ],
         comparison_description="dob: exact, day/month swapped, year digit slip, one character off",
@@ -76,8 +78,8 @@ def _postcode() -> cl.CustomComparison:
             cll.ExactMatchLevel("postcode").configure(label_for_charts="full"),
             cll.ExactMatchLevel("postcode_sector").configure(label_for_charts="sector"),
             cll.ExactMatchLevel("postcode_district").configure(label_for_charts="district"),
-            # a slip in the district ('LS6' keyed as 'LS8')
-            cll.LevenshteinLevel("postcode", 1).configure(label_for_charts="one character off"),
+            # a slip in the district ('LS6' keyed as 'LS8') or two neighbouring characters swapped
+            cll.DamerauLevenshteinLevel("postcode", 1).configure(label_for_charts="one character off"),
             cll.ElseLevel(),
         ],
         comparison_description="postcode: full, sector, district, one character off",
