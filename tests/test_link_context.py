@@ -27,8 +27,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 
 def _question(weights: list[float]) -> _Question:
-    candidates = [Candidate(cluster=i, record=i, weight=w, row=i) for i, w in enumerate(weights)]
-    return _Question(record=-1, via="test", candidates=candidates, scored=None)
+    candidates = [Candidate(cluster=i, record=i, weight=w) for i, w in enumerate(weights)]
+    return _Question(record=-1, via="test", candidates=candidates)
 
 
 def test_posterior_is_the_mixture_of_context_and_elsewhere() -> None:

@@ -118,6 +118,19 @@ def test_the_splink_model_links_a_small_world_on_both_databases(engine, small_wo
     assert summary.trained and summary.persons < summary.records
     assert set(summary.timings) == set(STEPS)
     print(f"records {summary.records} persons {summary.persons} pairs {summary.pairs} in {summary.seconds}s")
+    print(f"joined by context: {summary.context_pairs}")
+    with session_scope(engine) as s:
+        by_context = [p for p in s.scalars(select(MatchPair)) if "context" in p.explanation]
+        assert len(by_context) == summary.context_pairs > 0
+        for pair in by_context:  # each joins its two records
+            placed = dict(
+                s.execute(
+                    select(RecordPerson.person_record_id, RecordPerson.person_id).where(
+                        RecordPerson.person_record_id.in_([pair.record_l, pair.record_r])
+                    )
+                ).all()
+            )
+            assert pair.match_probability >= 0.9 and placed[pair.record_l] == placed[pair.record_r]
     with session_scope(engine) as s:
         pair = s.scalars(select(MatchPair).order_by(MatchPair.match_probability.desc())).first()
         assert pair is not None and pair.match_probability >= 0.9

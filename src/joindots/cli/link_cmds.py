@@ -44,8 +44,10 @@ def summary_table(summary: RunSummary, previous: dict[str, Any] | None) -> Table
     prev = previous or {}
     rows = [("records", summary.records), ("persons", summary.persons), ("pairs kept", summary.pairs)]
     rows += [("pairs at threshold", summary.strong_pairs)]
+    keys = {"pairs at threshold": "strong_pairs", "joined by context": "context_pairs"}
+    rows += [("joined by context", summary.context_pairs)]
     for name, value in rows:
-        key = name.split()[0] if name != "pairs at threshold" else "strong_pairs"
+        key = keys.get(name, name.split()[0])
         table.add_row(name, str(value), str(prev.get(key, "-")))
     for action in ("created", "added", "merged", "moved", "split", "retired"):
         before = prev.get("changes", {}).get(action, 0) if previous else "-"

@@ -39,7 +39,7 @@ Place = tuple[str, str]  # (place name folded, postcode)
 Clusters = dict[int, int]  # record -> cluster
 Recluster = Callable[[list[tuple[int, int, float]]], Clusters]
 
-ROUNDS = 3
+ROUNDS = 2  # measured at 100k people: 263 pairs, then 25, then 3
 MAX_CONTEXT = 200  # a context this wide (a busy hotel over years) is no evidence of who someone is
 EM_STEPS = 50
 
@@ -101,7 +101,6 @@ class Candidate:
     cluster: int
     record: int  # the cluster's record that fits best
     weight: float  # the model's evidence for it, log2 Bayes factor (prior excluded)
-    row: int  # position of the fit in the scored rows, for the explanation
 
 
 @dataclass
@@ -111,7 +110,6 @@ class _Question:
     record: int
     via: str
     candidates: list[Candidate]
-    scored: Any  # joindots.link.scorer.Scored over all candidate records
 
     def posterior(self, pi: float) -> list[float]:
         k = len(self.candidates)
@@ -128,6 +126,8 @@ class ContextLinker:
     def __init__(self, frame: pd.DataFrame, model: dict[str, Any], context: Context):
         self.frame_rows = frame.set_index("unique_id", drop=False)
         self.partial = partial_records(frame)
+        partial_rows = frame[frame["unique_id"].isin(self.partial)].to_dict("records")
+        self.rows = {int(row["unique_id"]): row for row in partial_rows}
         self.context = context
         lists = {c for c in frame.columns if is_list_column(frame[c])}
         self.scorer = FastScorer(model, frame[frame["unique_id"].isin(self.partial)], lists)
@@ -136,7 +136,7 @@ class ContextLinker:
         self.labels = self.scorer.labels()
         self.pi: float | None = None
         self.signature = _signatures(frame)
-        self.asked: dict[int, tuple[dict[int, list[int]], _Question]] = {}
+        self.evidence: dict[int, dict[int, float]] = {}  # partial record -> record -> log2 BF
 
     def _index(self, records: Iterable[int]) -> None:
         """Make these records scorable (the index starts with the partial records only)."""
@@ -150,6 +150,7 @@ class ContextLinker:
     ) -> tuple[pd.DataFrame, Clusters]:
         """Context pairs found over a few rounds, and the clusters with them joined."""
         found: dict[tuple[int, int], dict[str, Any]] = {}
+        self.rounds: list[int] = []
         for _ in range(ROUNDS):
             questions = self._questions(clusters, cannot)
             if not questions:
@@ -161,6 +162,7 @@ class ContextLinker:
             if not new:
                 break
             found |= new
+            self.rounds.append(len(new))
             clusters = recluster([(a, b, v["match_probability"]) for (a, b), v in found.items()])
         return _pairs_frame(found), clusters
 
@@ -215,26 +217,19 @@ class ContextLinker:
         return around, "; ".join(via)
 
     def _question(self, record: int, via: str, persons: dict[int, list[int]]) -> _Question:
-        """The record scored against each person's records (the last round's answer if unchanged)."""
-        before = self.asked.get(record)
-        if before is not None and before[0] == persons:
-            return before[1]
-        question = self._score(record, via, persons)
-        self.asked[record] = (persons, question)
-        return question
-
-    def _score(self, record: int, via: str, persons: dict[int, list[int]]) -> _Question:
-        records = [r for rs in persons.values() for r in rs]
-        owner = np.repeat(np.arange(len(persons)), [len(rs) for rs in persons.values()])
-        row = self.frame_rows.loc[record].to_dict()
-        scored = self.scorer.score_rows(row, self.scorer.positions(records))
-        evidence = scored.match_weight - self.scorer.prior_weight
+        """The record's evidence for each person: its best fit among the person's records. Each pair
+        is scored once: later rounds score only records new to the record's context."""
+        known = self.evidence.setdefault(record, {})
+        fresh = [r for rs in persons.values() for r in rs if r not in known]
+        if fresh:
+            scored = self.scorer.score_rows(self.rows[record], self.scorer.positions(fresh))
+            weights = (scored.match_weight - self.scorer.prior_weight).tolist()
+            known.update(zip(fresh, weights, strict=True))
         candidates = []
-        for i, person in enumerate(persons):
-            rows = np.flatnonzero(owner == i)
-            best = int(rows[np.argmax(evidence[rows])])
-            candidates.append(Candidate(person, records[best], float(evidence[best]), best))
-        return _Question(record, via, candidates, scored)
+        for person, records in persons.items():
+            best = max(records, key=known.__getitem__)
+            candidates.append(Candidate(person, best, known[best]))
+        return _Question(record, via, candidates)
 
     def _answers(self, questions: list[_Question], threshold: float) -> dict[tuple[int, int], dict[str, Any]]:
         assert self.pi is not None
@@ -253,8 +248,9 @@ class ContextLinker:
     def _pair(self, q: _Question, chosen: Candidate, probability: float) -> dict[str, Any]:
         probability = min(probability, 1.0 - 1e-12)
         weight = math.log2(probability / (1.0 - probability))
-        fields = q.scored.explanation(chosen.row, self.labels)
-        shift = weight - float(q.scored.match_weight[chosen.row])
+        scored = self.scorer.score_rows(self.rows[q.record], self.scorer.positions([chosen.record]))
+        fields = scored.explanation(0, self.labels)
+        shift = weight - float(scored.match_weight[0])
         others = len(q.candidates) - 1
         fields["context"] = {
             "level": f"fits best of {others + 1} persons in context ({q.via})",

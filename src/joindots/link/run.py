@@ -121,6 +121,7 @@ class RunSummary:
     seconds: float
     changes: dict[str, int]  # lineage actions in this run: created, added, merged, moved, split, retired
     timings: dict[str, float]  # seconds per step
+    context_pairs: int = 0  # pairs of a partial record and the person its context points to
 
 
 def latest_done_run(session: Session) -> LinkRun | None:
@@ -212,6 +213,7 @@ class _Run:
         self.started = self.mark = time.perf_counter()
         self.timings: dict[str, float] = {}
         self.current: str | None = None
+        self.context_pairs = 0
 
     def step(self, name: str | None) -> None:
         now = time.perf_counter()
@@ -245,6 +247,7 @@ class _Run:
             found, clusters = self.scorer.context(self.engine, frame, model, clusters, cluster, cannot)
             pairs = _with_context(pairs, found)
             edges = _edges(pairs)
+            self.context_pairs = len(found)
         self.step("store pairs")
         self._store_pairs(pairs)
         self.step("assign IDs")
@@ -310,6 +313,7 @@ class _Run:
             seconds=round(time.perf_counter() - self.started, 3),
             changes=dict(Counter(actions)),
             timings=self.timings,
+            context_pairs=self.context_pairs,
         )
         self.run.stats = asdict(summary)
         self.run.status, self.run.finished_at = "done", utcnow()
