@@ -126,6 +126,29 @@ def test_swapped_names_and_dob_link(world: World) -> None:
     assert result["fields"]["dob"]["level"] == "same day, year one digit off"
 
 
+def _swap(text: str, at: int) -> str:
+    """`text` with the characters at `at` and `at + 1` swapped."""
+    return text[:at] + text[at + 1] + text[at] + text[at + 2 :]
+
+
+def test_keying_slips_reach_their_levels(world: World) -> None:
+    people = world.frame[world.frame["surname"].str.len().ge(6) & world.frame["forename"].str.len().ge(6)]
+    dated = people[people["dob"].str[8] != people["dob"].str[9]]
+    base = dated[dated["postcode"].str[0] != dated["postcode"].str[1]].iloc[0].to_dict()
+    slipped = {
+        **base,
+        "unique_id": 999_995,
+        "forename": base["surname"][:-1] + ("x" if base["surname"][-1] != "x" else "y"),
+        "surname": base["forename"],
+        "dob": _swap(base["dob"], 8),  # the day's digits: '1985-03-12' -> '1985-03-21'
+        "postcode": _swap(base["postcode"], 0),  # 'LS6 2AB' -> 'SL6 2AB'
+    }
+    fields = explain_pair(world.model, base, slipped)["fields"]
+    assert fields["forename"]["level"] == "swapped with surname"
+    assert fields["dob"]["level"] == "one character off" and fields["dob"]["weight"] > 0
+    assert fields["postcode"]["level"] == "one character off"
+
+
 def test_instant_match_of_a_stored_record(world: World, pairs: pd.DataFrame) -> None:
     matcher = matcher_for(world.engine, world.model)
     strong = pairs.sort_values("match_probability").iloc[-1]
