@@ -136,8 +136,14 @@ def score_pairs(
         predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
         slim = _slim(predictions)
         predictions.drop_table_from_database_and_remove_from_cache()
-        scored = slim.as_pandas_dataframe()
+        scored = _to_pandas(slim)
     return pairs_frame(scored, model)
+
+
+def _to_pandas(table: SplinkDataFrame) -> pd.DataFrame:
+    """The table through Arrow, each column handed to pandas as it is converted: two million pairs
+    are held once while they come out of the database, not twice."""
+    return table.as_pyarrow_table().to_pandas(split_blocks=True, self_destruct=True)
 
 
 PAIR_COLUMNS = ("match_probability", "match_weight")
