@@ -13,7 +13,16 @@ import pytest
 from sqlalchemy import func, select
 
 from joindots.link.cluster import cluster_records
-from joindots.link.context import Candidate, Context, ContextLinker, _Question, build_context, estimate_pi
+from joindots.link.context import (
+    FAR,
+    NEAR,
+    Candidate,
+    Context,
+    ContextLinker,
+    _Question,
+    build_context,
+    estimate_pi,
+)
 from joindots.link.evaluate import truth_labels
 from joindots.store.schema import Event, PersonRecord
 from link_model_world import World, build_world
@@ -26,9 +35,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     built.engine.dispose()
 
 
-def _question(weights: list[float]) -> _Question:
-    candidates = [Candidate(cluster=i, record=i, weight=w) for i, w in enumerate(weights)]
-    return _Question(record=-1, via="test", candidates=candidates)
+def _question(weights: list[float], far: list[float] = ()) -> _Question:
+    near = [Candidate(cluster=i, record=i, weight=w, tier=NEAR) for i, w in enumerate(weights)]
+    further = [Candidate(cluster=100 + i, record=100 + i, weight=w, tier=FAR) for i, w in enumerate(far)]
+    return _Question(record=-1, via="test", candidates=near + further)
 
 
 def test_posterior_is_the_mixture_of_context_and_elsewhere() -> None:
@@ -36,11 +46,20 @@ def test_posterior_is_the_mixture_of_context_and_elsewhere() -> None:
     pi, k = 0.6, 3
     odds = [(pi / k) * 2**w for w in (10.0, -5.0, -5.0)]
     expected = [o / (sum(odds) + 1 - pi) for o in odds]
-    assert q.posterior(pi) == pytest.approx(expected)
+    assert q.posterior((pi, 0.1)) == pytest.approx(expected)  # no far tier: its share is 'elsewhere'
+
+
+def test_the_far_context_spreads_its_share_over_more_people() -> None:
+    q = _question([-5.0, -5.0], far=[14.0] + [-6.0] * 99)
+    near, far = 0.4, 0.1
+    odds = [(near / 2) * 2**-5.0] * 2 + [(far / 100) * 2**14.0] + [(far / 100) * 2**-6.0] * 99
+    expected = [o / (sum(odds) + 1 - near - far) for o in odds]
+    assert q.posterior((near, far)) == pytest.approx(expected)
+    assert q.posterior((near, far))[2] > 0.9
 
 
 def test_two_candidates_who_fit_equally_share_the_probability() -> None:
-    first, second, other = _question([12.0, 12.0, -4.0]).posterior(0.9)
+    first, second, other = _question([12.0, 12.0, -4.0]).posterior((0.9, 0.05))
     assert first == pytest.approx(second) and first < 0.5 and other < 1e-4
 
 
@@ -53,7 +72,8 @@ def test_em_recovers_how_often_the_person_is_in_context() -> None:
         if rng.random() < 0.3:  # the person is one of the five, and their name fits
             weights[int(rng.integers(0, 5))] = float(rng.normal(12.0, 1.0))
         questions.append(_question(weights))
-    assert estimate_pi(questions) == pytest.approx(0.3, abs=0.03)
+    near, far = estimate_pi(questions)
+    assert near == pytest.approx(0.3, abs=0.03) and far == 0.0
 
 
 def _new_ids(world: World) -> tuple[int, int]:
@@ -175,3 +195,19 @@ def test_an_analysts_not_the_same_is_never_crossed(world: World) -> None:
     context.records_in[event + 1].append(int(child["unique_id"]))
     found, clusters = _run(world, frame, context, cannot={(min(ricky, s), max(ricky, s))})
     assert clusters[ricky] != clusters[s]
+
+
+def test_em_recovers_both_tiers() -> None:
+    rng = np.random.default_rng(12)
+    print("seed 12")
+    questions = []
+    for _ in range(3000):
+        near, far = list(rng.normal(-8.0, 2.0, size=4)), list(rng.normal(-8.0, 2.0, size=40))
+        draw = rng.random()
+        if draw < 0.3:
+            near[int(rng.integers(0, 4))] = float(rng.normal(14.0, 1.0))
+        elif draw < 0.4:
+            far[int(rng.integers(0, 40))] = float(rng.normal(14.0, 1.0))
+        questions.append(_question(near, far))
+    near_share, far_share = estimate_pi(questions)
+    assert near_share == pytest.approx(0.3, abs=0.03) and far_share == pytest.approx(0.1, abs=0.03)

@@ -3,21 +3,24 @@ guest who gave only a first name.
 
 Such a record carries too little for the model to link it against everyone on file, yet analysts link
 it every day by asking who *Ricky* is among the people already around that child. This step asks the
-same question with numbers. A partial record's context is the set of persons who share another event
-with the persons in its event (the child's crimes, episodes and referrals) and the persons seen at, or
-living at, its event's place (the same hotel, the address where the child was found). If the record is
-one of the k persons in its context with probability pi, and the model's fields give candidate X the
-Bayes factor BF(X) (the Splink weights, term frequencies included, mirrored by the fast scorer), then
+same question with numbers. A partial record's context has two tiers. Near: the persons on other
+telling events (those that can evidence exploitation, as the network counts them: missing episodes,
+referrals, sexual or CSE-flagged crimes) of the persons in its event (the child's other episodes,
+crimes and referrals). Far: one step further out (the near persons' other telling events), and the
+persons seen at or living at its event's place (the same hotel, the address where the child was
+found). If the record is one of the k_t persons of tier t with probability pi_t, and the model's
+fields give candidate X the Bayes factor BF(X) (the Splink weights, term frequencies included,
+mirrored by the fast scorer), then
 
-    P(record is X) = (pi / k) BF(X) / (sum over Y of (pi / k) BF(Y) + 1 - pi)
+    P(record is X) = (pi_t / k_t) BF(X) / (sum over Y of (pi_t(Y) / k_t(Y)) BF(Y) + 1 - sum of pi_t)
 
 so two persons called Chris around the same child share the probability and neither is linked: the
-record stays apart unless one candidate fits clearly better. pi is estimated without labels by EM over
-every partial record with a context. A record whose best candidate reaches the match threshold is
-joined to it; joined fragments can then fit better, so the step repeats a few rounds.
+record stays apart unless one candidate fits clearly better. pi_near and pi_far are estimated without
+labels by EM over every partial record with a context. A record whose best candidate reaches the match
+threshold is joined to it; joined fragments can then fit better, so the step runs two rounds.
 
-Only event membership, event places and postcodes are read besides the linkage frame: ethnicity and
-nationality never reach this step (tests/test_link_context.py proves it).
+Only event membership and kinds, event places and postcodes are read besides the linkage frame:
+ethnicity and nationality never reach this step (tests/test_ethics.py shuffles them end to end).
 """
 
 from __future__ import annotations
@@ -33,14 +36,18 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from joindots.link.scorer import FastScorer, is_list_column
+from joindots.network.ties import exploitation_events
 from joindots.store.schema import Event, PersonRecord
 
 Place = tuple[str, str]  # (place name folded, postcode)
 Clusters = dict[int, int]  # record -> cluster
 Recluster = Callable[[list[tuple[int, int, float]]], Clusters]
 
+NEAR, FAR = 0, 1
+Tiers = tuple[float, float]  # pi of the near and the far context
 ROUNDS = 2  # measured at 100k people: 263 pairs, then 25, then 3
-MAX_CONTEXT = 200  # a context this wide (a busy hotel over years) is no evidence of who someone is
+MAX_CONTEXT = 200  # a near context this wide (a busy hotel over years) is no evidence of who someone is
+MAX_FAR = 3000
 EM_STEPS = 50
 
 
@@ -53,10 +60,12 @@ class Context:
     place_of: dict[int, Place]  # event -> where it happened (only events with a named place)
     events_at: dict[Place, list[int]] = field(default_factory=dict)
     living_at: dict[str, list[int]] = field(default_factory=dict)  # postcode -> records giving it
+    telling: frozenset[int] | None = None  # events a context extends through (None: every event)
 
 
 def load_context(engine: Engine) -> Context:
-    """Read only record ids, event ids, postcodes and event places (never protected fields)."""
+    """Read only record ids, event ids, postcodes, event places and the kinds of event that can
+    evidence exploitation (as the network counts them); never protected fields."""
     with engine.connect() as conn:
         records = conn.execute(select(PersonRecord.id, PersonRecord.event_id, PersonRecord.postcode)).all()
         places = conn.execute(
@@ -64,12 +73,18 @@ def load_context(engine: Engine) -> Context:
                 Event.location_name.is_not(None), Event.location_postcode.is_not(None)
             )
         ).all()
-    return build_context(records, places)
+        kinds = conn.execute(
+            select(Event.id, Event.type, Event.offence_code, Event.offence_code_original, Event.cse_flag)
+        ).all()
+    columns = ["id", "type", "offence_code", "offence_code_original", "cse_flag"]
+    telling = exploitation_events(pd.DataFrame(kinds, columns=columns))
+    return build_context(records, places, frozenset(telling))
 
 
 def build_context(
     records: Iterable[tuple[int, int | None, str | None]],
     places: Iterable[tuple[int, str | None, str | None]],
+    telling: frozenset[int] | None = None,
 ) -> Context:
     event_of: dict[int, int] = {}
     records_in: dict[int, list[int]] = defaultdict(list)
@@ -87,7 +102,7 @@ def build_context(
             place = (" ".join(name.lower().split()), postcode.strip())
             place_of[int(event)] = place
             events_at[place].append(int(event))
-    return Context(dict(event_of), dict(records_in), place_of, dict(events_at), dict(living_at))
+    return Context(dict(event_of), dict(records_in), place_of, dict(events_at), dict(living_at), telling)
 
 
 def partial_records(frame: pd.DataFrame) -> set[int]:
@@ -101,6 +116,7 @@ class Candidate:
     cluster: int
     record: int  # the cluster's record that fits best
     weight: float  # the model's evidence for it, log2 Bayes factor (prior excluded)
+    tier: int = NEAR  # NEAR: around the record's event; FAR: one step further out
 
 
 @dataclass
@@ -111,11 +127,13 @@ class _Question:
     via: str
     candidates: list[Candidate]
 
-    def posterior(self, pi: float) -> list[float]:
-        k = len(self.candidates)
+    def posterior(self, pi: Tiers) -> list[float]:
+        """P(the record is candidate X) for each candidate, the record being one of the k_t persons
+        of tier t with probability pi_t (tiers with no persons pass their share to 'elsewhere')."""
+        k = [sum(c.tier == t for c in self.candidates) for t in (NEAR, FAR)]
         top = max(c.weight for c in self.candidates)
-        scaled = [(pi / k) * math.pow(2.0, c.weight - top) for c in self.candidates]
-        rest = (1.0 - pi) * math.pow(2.0, -top)
+        scaled = [(pi[c.tier] / k[c.tier]) * math.pow(2.0, c.weight - top) for c in self.candidates]
+        rest = (1.0 - sum(pi[t] for t in (NEAR, FAR) if k[t])) * math.pow(2.0, -top)
         total = sum(scaled) + rest
         return [s / total for s in scaled]
 
@@ -134,7 +152,7 @@ class ContextLinker:
         self.scorer.count_terms_of(frame)  # the whole frame's name frequencies, as Splink scores
         self.indexed = set(self.partial)
         self.labels = self.scorer.labels()
-        self.pi: float | None = None
+        self.pi: Tiers | None = None
         self.signature = _signatures(frame)
         self.evidence: dict[int, dict[int, float]] = {}  # partial record -> record -> log2 BF
 
@@ -176,16 +194,19 @@ class ContextLinker:
         asked = []
         for record in sorted(self.partial):
             cluster = clusters.get(record, record)
-            if not all(m in self.partial for m in members.get(cluster, [record])):
-                continue  # already part of a person with fuller records
-            around, via = self._context_of(record, clusters, events_of)
             mine = members.get(cluster, [record])
-            around = {x for x in around if not _kept_apart(mine, members.get(x, [x]), cannot)}
-            if around and len(around) <= MAX_CONTEXT:
-                persons = {x: self._distinct(members.get(x, [x])) for x in sorted(around)}
-                asked.append((record, via, persons))
-        self._index(r for _, _, persons in asked for rs in persons.values() for r in rs)
-        return [self._question(record, via, persons) for record, via, persons in asked]
+            if not all(m in self.partial for m in mine):
+                continue  # already part of a person with fuller records
+            near, far, via = self._context_of(record, clusters, events_of)
+            tiers = {}
+            for tier, persons in ((NEAR, near), (FAR, far)):
+                for x in sorted(persons):
+                    if not _kept_apart(mine, members.get(x, [x]), cannot):
+                        tiers[x] = (tier, self._distinct(members.get(x, [x])))
+            if tiers:
+                asked.append((record, via, tiers))
+        self._index(r for _, _, tiers in asked for _, rs in tiers.values() for r in rs)
+        return [self._question(record, via, tiers) for record, via, tiers in asked]
 
     def _distinct(self, records: list[int]) -> list[int]:
         """One record per distinct set of the values a partial record can be compared on."""
@@ -196,39 +217,58 @@ class ContextLinker:
 
     def _context_of(
         self, record: int, clusters: Clusters, events_of: dict[int, set[int]]
-    ) -> tuple[set[int], str]:
+    ) -> tuple[set[int], set[int], str]:
+        """Near: persons sharing another telling event with the persons in the record's event. Far: one
+        step further out, and persons seen or living at the event's place. Too wide a tier is dropped."""
         ctx = self.context
         event = ctx.event_of.get(record)
         if event is None:
-            return set(), ""
+            return set(), set(), ""
+        own = clusters.get(record, record)
         here = {clusters.get(r, r) for r in ctx.records_in.get(event, []) if r != record}
-        around: set[int] = set()
-        for person in here:
-            for other in events_of.get(person, ()):
-                around.update(clusters.get(r, r) for r in ctx.records_in.get(other, []))
-        via = ["people sharing other events with those in this one"]
+        near = self._sharing(here, clusters, events_of) - here - {own}
+        far = self._sharing(near, clusters, events_of)
+        via = ["people on other events with those in this one"]
         place = ctx.place_of.get(event)
         if place is not None:
             for other in ctx.events_at.get(place, []):
-                around.update(clusters.get(r, r) for r in ctx.records_in.get(other, []))
-            around.update(clusters.get(r, r) for r in ctx.living_at.get(place[1], []))
+                far.update(clusters.get(r, r) for r in ctx.records_in.get(other, []))
+            far.update(clusters.get(r, r) for r in ctx.living_at.get(place[1], []))
             via.append(f"people seen or living at {place[0]}, {place[1]}")
-        around -= here | {clusters.get(record, record)}
-        return around, "; ".join(via)
+        far -= near | here | {own}
+        near = near if len(near) <= MAX_CONTEXT else set()
+        far = far if len(far) <= MAX_FAR else set()
+        return near, far, "; ".join(via)
 
-    def _question(self, record: int, via: str, persons: dict[int, list[int]]) -> _Question:
+    def _sharing(self, persons: set[int], clusters: Clusters, events_of: dict[int, set[int]]) -> set[int]:
+        """The persons on any telling event of these persons."""
+        telling = self.context.telling
+        out: set[int] = set()
+        for person in persons:
+            for other in events_of.get(person, ()):
+                if telling is None or other in telling:
+                    out.update(clusters.get(r, r) for r in self.context.records_in.get(other, []))
+        return out
+
+    def _question(self, record: int, via: str, tiers: dict[int, tuple[int, list[int]]]) -> _Question:
         """The record's evidence for each person: its best fit among the person's records. Each pair
         is scored once: later rounds score only records new to the record's context."""
         known = self.evidence.setdefault(record, {})
-        fresh = [r for rs in persons.values() for r in rs if r not in known]
+        fresh = [r for _, rs in tiers.values() for r in rs if r not in known]
         if fresh:
             scored = self.scorer.score_rows(self.rows[record], self.scorer.positions(fresh))
             weights = (scored.match_weight - self.scorer.prior_weight).tolist()
             known.update(zip(fresh, weights, strict=True))
         candidates = []
-        for person, records in persons.items():
+        fragments: set[tuple[int, int]] = set()  # (tier, signature) of single-record fragments seen
+        for person, (tier, records) in tiers.items():
+            if len(records) == 1 and records[0] in self.partial:
+                same = (tier, self.signature[records[0]])
+                if same in fragments:
+                    continue  # a fragment no different from one already counted: the same evidence
+                fragments.add(same)
             best = max(records, key=known.__getitem__)
-            candidates.append(Candidate(person, best, known[best]))
+            candidates.append(Candidate(person, best, known[best], tier))
         return _Question(record, via, candidates)
 
     def _answers(self, questions: list[_Question], threshold: float) -> dict[tuple[int, int], dict[str, Any]]:
@@ -251,9 +291,10 @@ class ContextLinker:
         scored = self.scorer.score_rows(self.rows[q.record], self.scorer.positions([chosen.record]))
         fields = scored.explanation(0, self.labels)
         shift = weight - float(scored.match_weight[0])
-        others = len(q.candidates) - 1
+        tier = [c for c in q.candidates if c.tier == chosen.tier]
+        where = "around it" if chosen.tier == NEAR else "one step further out"
         fields["context"] = {
-            "level": f"fits best of {others + 1} persons in context ({q.via})",
+            "level": f"fits best of {len(q.candidates)} persons in context; of {len(tier)} {where} ({q.via})",
             "weight": shift,
             "bayes_factor": math.pow(2.0, shift),
         }
@@ -275,15 +316,23 @@ def _kept_apart(mine: list[int], theirs: list[int], cannot: set[tuple[int, int]]
     return bool(cannot) and any((min(a, b), max(a, b)) in cannot for a in mine for b in theirs)
 
 
-def estimate_pi(questions: list[_Question], steps: int = EM_STEPS) -> float:
-    """The share of partial records that are one of the persons in their context, by EM (no labels)."""
-    pi = 0.5
+def estimate_pi(questions: list[_Question], steps: int = EM_STEPS) -> Tiers:
+    """How often a partial record is one of the persons in its near and in its far context, by EM
+    (no labels): each tier's share is the mean posterior mass on it over the records that have it."""
+    pi: Tiers = (0.3, 0.1)
+    has = [sum(any(c.tier == t for c in q.candidates) for q in questions) for t in (NEAR, FAR)]
     for _ in range(steps):
-        total = sum(sum(q.posterior(pi)) for q in questions)
-        new = min(max(total / len(questions), 1e-6), 1.0 - 1e-6)
-        if abs(new - pi) < 1e-6:
-            return new
-        pi = new
+        mass = [0.0, 0.0]
+        for q in questions:
+            for c, p in zip(q.candidates, q.posterior(pi), strict=True):
+                mass[c.tier] += p
+        new = tuple(min(max(m / h, 1e-6), 0.98) if h else 0.0 for m, h in zip(mass, has, strict=True))
+        if sum(new) > 0.99:  # the shares of one record's tiers must leave room for 'elsewhere'
+            new = tuple(x * 0.99 / sum(new) for x in new)
+        done = max(abs(a - b) for a, b in zip(new, pi, strict=True)) < 1e-6
+        pi = (new[0], new[1])
+        if done:
+            break
     return pi
 
 
