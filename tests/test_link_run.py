@@ -140,3 +140,37 @@ def test_the_splink_model_links_a_small_world_on_both_databases(engine, small_wo
         assert s.query(RecordPerson).count() == summary.records
     again = run_linkage(engine)
     assert not again.trained and again.changes == {} and _persons(engine)
+
+
+@pytest.mark.slow
+def test_sources_declared_duplicate_free_link_one_to_one(sqlite_engine, small_world, monkeypatch) -> None:
+    """Both police forces declared registers (for the test): no pair within either is kept, and pairs
+    between them carry the one-to-one part of their explanation."""
+    from joindots.settings import get_settings
+    from joindots.store.schema import PersonRecord
+
+    monkeypatch.setenv("JOINDOTS_DUPLICATE_FREE_SOURCES", '["police_north", "police_south"]')
+    get_settings.cache_clear()
+    try:
+        ingest_dir(sqlite_engine, small_world)
+        run_linkage(sqlite_engine)
+    finally:
+        get_settings.cache_clear()
+    with session_scope(sqlite_engine) as s:
+        source = dict(s.execute(select(PersonRecord.id, PersonRecord.source)).all())
+        pairs = s.scalars(select(MatchPair)).all()
+        police = [
+            p
+            for p in pairs
+            if source[p.record_l].startswith("police") and source[p.record_r].startswith("police")
+        ]
+        assert police and all(source[p.record_l] != source[p.record_r] for p in police)
+        assert all("one_to_one" in p.explanation for p in police)
+        others = [p for p in pairs if not source[p.record_l].startswith("police")]
+        assert all("one_to_one" not in p.explanation for p in others)
+        linked: dict[int, set[int]] = {}
+        for p in police:
+            if p.match_probability >= 0.5:
+                linked.setdefault(p.record_l, set()).add(p.record_r)
+                linked.setdefault(p.record_r, set()).add(p.record_l)
+        assert all(len(partners) == 1 for partners in linked.values())

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
         default=True,
         description="Link partial records (a first name only) to the one person in their context who fits.",
     )
+    duplicate_free_sources: list[str] = Field(
+        default_factory=list,
+        description="Sources that hold each person at most once (a register): their pairs are scored "
+        "as a one-to-one matching and no two of their records are joined by a pair.",
+    )
     match_threshold: float = Field(
         default=0.9, ge=0.0, le=1.0, description="Match probability at or above which records are joined."
     )

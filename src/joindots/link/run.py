@@ -232,7 +232,7 @@ class _Run:
         trained = model is None
         self.run.model = model = self.scorer.train(frame) if model is None else model
         self.step("score pairs")
-        pairs = self.scorer.score(frame, model, self.run.loose_threshold, self.run.backend)
+        pairs = self._score(frame, model)
         self.step("cluster")
         records = list(self.s.scalars(select(PersonRecord.id)))
         edges = _edges(pairs)
@@ -254,6 +254,20 @@ class _Run:
         given = assign_ids(self.s, clusters, self.run)
         self._assign_records(clusters, given, edges, must)
         return self._finish(records, pairs, trained, len(set(given.values())), actor)
+
+    def _score(self, frame: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
+        """Pairs down to the loose threshold; with sources declared duplicate-free, their pairs scored
+        as a one-to-one matching first (joindots.link.one_to_one)."""
+        loose, declared = self.run.loose_threshold, get_settings().duplicate_free_sources
+        if not declared:
+            return self.scorer.score(frame, model, loose, self.run.backend)
+        from joindots.link.one_to_one import SCORING_FLOOR, one_to_one
+
+        pairs = self.scorer.score(frame, model, min(SCORING_FLOOR, loose), self.run.backend)
+        source_of = dict(zip(frame["unique_id"].astype(int), frame["source"], strict=True))
+        prior = float(model["probability_two_random_records_match"])
+        pairs = one_to_one(pairs, source_of, declared, prior)
+        return pairs[pairs["match_probability"] >= loose].reset_index(drop=True)
 
     def _store_pairs(self, pairs: pd.DataFrame) -> None:
         rows = [
