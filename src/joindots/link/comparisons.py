@@ -149,6 +149,8 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
         block_on("dob"),
         block_on("surname_phonetic", "dob_year"),
         block_on("forename_phonetic", "surname_phonetic"),
+        # a slip late in the surname changes its sound code ('Maynard', 'Maymard'): its start does not
+        block_on("forename_fold", "surname_start"),
         block_on("surname_fold", "postcode_district"),
         block_on("postcode"),
         block_on("address_fold"),
@@ -170,6 +172,8 @@ def training_blocking_rules() -> list[BlockingRuleCreator]:
     return [
         block_on("dob"),
         block_on("forename_phonetic", "surname_phonetic"),
+        # a slip late in the surname changes its sound code ('Maynard', 'Maymard'): its start does not
+        block_on("forename_fold", "surname_start"),
         block_on("postcode"),
         block_on("phones"),
     ]

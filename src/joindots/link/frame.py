@@ -158,6 +158,7 @@ def build_frame(raw: pd.DataFrame) -> pd.DataFrame:
         out[f"{part}_keys"] = _each(name_keys, out[f"{part}_fold"])
         out[f"{part}_phonetic"] = _each(phonetic, out[f"{part}_fold"])
     out["forename_initial"] = _each(lambda v: v[0] if v else None, out["forename_fold"])
+    out["surname_start"] = _each(lambda v: v[:3] if v else None, out["surname_fold"])
     out["address_fold"] = _each(fold_address, out["address"])
     out["address_keys"] = _each(_address_keys, out["address_fold"])
     out["phones"] = [_list(v) for v in raw["phones"]] if "phones" in raw else [[] for _ in range(len(out))]

@@ -166,6 +166,7 @@ def frame_row(raw: dict[str, Any]) -> dict[str, Any]:
             phonetic(folded),
         )
     out["forename_initial"] = out["forename_fold"][0] if out["forename_fold"] else None
+    out["surname_start"] = out["surname_fold"][:3] if out["surname_fold"] else None
     out["address_fold"] = fold_address(out["address"])
     out["address_keys"] = sorted(set(out["address_fold"].split())) if out["address_fold"] else None
     for col in ("phones", "vehicles"):
