@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import resource
 import subprocess
 import sys
@@ -39,6 +40,7 @@ RECORDS_PER_PERSON = 1.18  # the synthetic world's records per person, measured
 
 def synthetic(records: int, out: Path, seed: int = 1) -> Path:
     from joindots.ingest.load import ingest_dir
+    from joindots.link.context import load_context
     from joindots.link.evaluate import truth_labels
     from joindots.link.frame import load_person_frame
     from joindots.store.db import make_engine, migrate
@@ -50,6 +52,9 @@ def synthetic(records: int, out: Path, seed: int = 1) -> Path:
     ingest_dir(engine, out / "world")
     frame = load_person_frame(engine)
     frame["truth"] = frame["unique_id"].map(truth_labels(frame, out / "world" / "truth" / "records.csv"))
+    context = out / f"synthetic_{records}.context.pickle"  # who appears where, for the context step
+    context.write_bytes(pickle.dumps(load_context(engine)))
+    frame.attrs["context"] = str(context)
     path = out / f"synthetic_{records}.parquet"
     frame.to_parquet(path)
     return path
@@ -93,8 +98,9 @@ def febrl4(out: Path) -> Path:
 
 
 def run_joindots(frame: pd.DataFrame) -> pd.DataFrame:
-    """As `joindots link` does: train, then keep pairs at the strict match threshold (settings, or
-    JOINDOTS_BENCH_THRESHOLD to try another)."""
+    """As `joindots link` does: train, keep pairs at the strict match threshold (settings, or
+    JOINDOTS_BENCH_THRESHOLD to try another), then link partial records by context (synthetic world;
+    JOINDOTS_LINK_BY_CONTEXT=false to leave it out) or one-to-one (FEBRL4's declared files)."""
     import os
 
     from joindots.link.model import score_pairs, train_model
@@ -104,7 +110,26 @@ def run_joindots(frame: pd.DataFrame) -> pd.DataFrame:
     model = train_model(frame)
     if frame.attrs.get("duplicate_free_sources"):
         return one_to_one_pairs(frame, model, threshold)
-    return score_pairs(frame, model, threshold)
+    pairs = score_pairs(frame, model, threshold)
+    if frame.attrs.get("context") and get_settings().link_by_context:
+        return with_context(frame, model, pairs, threshold)
+    return pairs
+
+
+def with_context(frame: pd.DataFrame, model: dict, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """The pairs plus those the context step joins, as `joindots link` does (joindots.link.context)."""
+    from joindots.link.cluster import cluster_records
+    from joindots.link.context import ContextLinker
+
+    context = pickle.loads(Path(frame.attrs["context"]).read_bytes())
+    ids = frame["unique_id"].astype(int).tolist()
+    edges = list(zip(pairs["record_l"], pairs["record_r"], pairs["match_probability"], strict=True))
+
+    def cluster(extra: list) -> dict[int, int]:
+        return cluster_records(ids, edges + extra, threshold)
+
+    found, _ = ContextLinker(frame, model, context).link(cluster([]), cluster, threshold, set())
+    return pd.concat([pairs, found], ignore_index=True)
 
 
 def one_to_one_pairs(frame: pd.DataFrame, model: dict, threshold: float) -> pd.DataFrame:
