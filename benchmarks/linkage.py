@@ -99,8 +99,9 @@ def febrl4(out: Path) -> Path:
 
 def run_joindots(frame: pd.DataFrame) -> pd.DataFrame:
     """As `joindots link` does: train, keep pairs at the strict match threshold (settings, or
-    JOINDOTS_BENCH_THRESHOLD to try another), then link partial records by context (synthetic world;
-    JOINDOTS_LINK_BY_CONTEXT=false to leave it out) or one-to-one (FEBRL4's declared files)."""
+    JOINDOTS_BENCH_THRESHOLD to try another), then on the synthetic world cluster as the run does
+    (contradictions split, partial records joined by context; JOINDOTS_LINK_BY_CONTEXT=false leaves the
+    context out), or on FEBRL4 score its declared files one-to-one."""
     import os
 
     from joindots.link.model import score_pairs, train_model
@@ -111,25 +112,31 @@ def run_joindots(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.attrs.get("duplicate_free_sources"):
         return one_to_one_pairs(frame, model, threshold)
     pairs = score_pairs(frame, model, threshold)
-    if frame.attrs.get("context") and get_settings().link_by_context:
-        return with_context(frame, model, pairs, threshold)
+    if frame.attrs.get("context"):
+        return persons(frame, model, pairs, threshold)
     return pairs
 
 
-def with_context(frame: pd.DataFrame, model: dict, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """The pairs plus those the context step joins, as `joindots link` does (joindots.link.context)."""
+def persons(frame: pd.DataFrame, model: dict, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Clusters as `joindots link` makes them from the pairs: split where a person contradicts itself
+    (joindots.link.contradictions), then partial records joined by context (joindots.link.context)."""
     from joindots.link.cluster import cluster_records
     from joindots.link.context import ContextLinker
+    from joindots.link.contradictions import contradictions
+    from joindots.settings import get_settings
 
-    context = pickle.loads(Path(frame.attrs["context"]).read_bytes())
     ids = frame["unique_id"].astype(int).tolist()
     edges = list(zip(pairs["record_l"], pairs["record_r"], pairs["match_probability"], strict=True))
+    cannot = contradictions(frame, model, cluster_records(ids, edges, threshold))
 
     def cluster(extra: list) -> dict[int, int]:
-        return cluster_records(ids, edges + extra, threshold)
+        return cluster_records(ids, edges + extra, threshold, cannot_link=cannot)
 
-    found, _ = ContextLinker(frame, model, context).link(cluster([]), cluster, threshold, set())
-    return pd.concat([pairs, found], ignore_index=True)
+    clusters = cluster([])
+    if get_settings().link_by_context:
+        context = pickle.loads(Path(frame.attrs["context"]).read_bytes())
+        _, clusters = ContextLinker(frame, model, context).link(clusters, cluster, threshold, set(cannot))
+    return pd.DataFrame({"unique_id": list(clusters), "cluster_id": list(clusters.values())})
 
 
 def one_to_one_pairs(frame: pd.DataFrame, model: dict, threshold: float) -> pd.DataFrame:
@@ -226,7 +233,8 @@ def one(method: str, path: str) -> None:
     pd.DataFrame(
         {"source": frame["source"], "record_id": frame["record_id"], "person_id": frame["truth"]}
     ).to_csv(truth_csv, index=False)
-    scores = evaluate(pairs[["record_l", "record_r"]], truth_csv, frame)["pairwise"]
+    found = pairs[["record_l", "record_r"]] if "record_l" in pairs else pairs  # pairs, or clusters
+    scores = evaluate(found, truth_csv, frame)["pairwise"]
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"method": method, "seconds": seconds, "peak_mib": rss_mib, **scores}))
 

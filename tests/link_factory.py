@@ -91,6 +91,10 @@ class RuleScorer:
         """The rule knows no context: nothing more is linked."""
         return pd.DataFrame(), clusters
 
+    def contradictions(self, frame: pd.DataFrame, model: dict[str, Any], clusters: Any, must: Any) -> list:
+        """The rule never contradicts itself."""
+        return []
+
 
 WORLD_SEED = 1
 

@@ -44,8 +44,13 @@ def summary_table(summary: RunSummary, previous: dict[str, Any] | None) -> Table
     prev = previous or {}
     rows = [("records", summary.records), ("persons", summary.persons), ("pairs kept", summary.pairs)]
     rows += [("pairs at threshold", summary.strong_pairs)]
-    keys = {"pairs at threshold": "strong_pairs", "joined by context": "context_pairs"}
+    keys = {
+        "pairs at threshold": "strong_pairs",
+        "joined by context": "context_pairs",
+        "kept apart as contradictions": "split_pairs",
+    }
     rows += [("joined by context", summary.context_pairs)]
+    rows += [("kept apart as contradictions", summary.split_pairs)]
     for name, value in rows:
         key = keys.get(name, name.split()[0])
         table.add_row(name, str(value), str(prev.get(key, "-")))

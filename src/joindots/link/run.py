@@ -66,6 +66,13 @@ class Scorer(Protocol):
         """Pairs found by context (same columns as `score`) and the clusters with them joined."""
         ...
 
+    def contradictions(
+        self, frame: pd.DataFrame, model: dict[str, Any], clusters: Clusters, must: list[tuple[int, int]]
+    ) -> list[tuple[int, int]]:
+        """Record pairs of one cluster the model says are different people (never two an analyst
+        joined): kept apart when the run clusters again."""
+        ...
+
 
 class SplinkScorer:
     """The Splink model from joindots.link.model (imported when first used: Splink is heavy)."""
@@ -109,6 +116,19 @@ class SplinkScorer:
         apart = {(min(a, b), max(a, b)) for a, b in cannot}
         return linker.link(clusters, recluster, get_settings().match_threshold, apart)
 
+    def contradictions(
+        self, frame: pd.DataFrame, model: dict[str, Any], clusters: Clusters, must: list[tuple[int, int]]
+    ) -> list[tuple[int, int]]:
+        """Pairs joined by a chain that the model scores as different people (joindots.link.contradictions)."""
+        from joindots.link.contradictions import contradictions
+        from joindots.link.scorer import Unsupported
+
+        try:
+            return contradictions(frame, model, clusters, must)
+        except Unsupported as why:
+            log.warning("persons not checked for contradictions: %s", why)
+            return []
+
 
 @dataclass
 class RunSummary:
@@ -122,6 +142,7 @@ class RunSummary:
     changes: dict[str, int]  # lineage actions in this run: created, added, merged, moved, split, retired
     timings: dict[str, float]  # seconds per step
     context_pairs: int = 0  # pairs of a partial record and the person its context points to
+    split_pairs: int = 0  # pairs of records of one chain the model said were different people
 
 
 def latest_done_run(session: Session) -> LinkRun | None:
@@ -214,6 +235,7 @@ class _Run:
         self.timings: dict[str, float] = {}
         self.current: str | None = None
         self.context_pairs = 0
+        self.contradictions: list[tuple[int, int]] = []
 
     def step(self, name: str | None) -> None:
         now = time.perf_counter()
@@ -238,10 +260,15 @@ class _Run:
         edges = _edges(pairs)
         must, cannot = decisions_in_force(self.s)
 
+        clusters = cluster_records(records, edges, self.run.threshold, must, cannot)
+        self.contradictions = self.scorer.contradictions(frame, model, clusters, must)
+        cannot = cannot + self.contradictions
+
         def cluster(extra: list[tuple[int, int, float]]) -> dict[int, int]:
             return cluster_records(records, edges + extra, self.run.threshold, must, cannot)
 
-        clusters = cluster([])
+        if self.contradictions:
+            clusters = cluster([])
         if get_settings().link_by_context:
             self.step("link partial records by context")
             found, clusters = self.scorer.context(self.engine, frame, model, clusters, cluster, cannot)
@@ -328,6 +355,7 @@ class _Run:
             changes=dict(Counter(actions)),
             timings=self.timings,
             context_pairs=self.context_pairs,
+            split_pairs=len(self.contradictions),
         )
         self.run.stats = asdict(summary)
         self.run.status, self.run.finished_at = "done", utcnow()
