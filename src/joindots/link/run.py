@@ -297,19 +297,22 @@ class _Run:
         return pairs[pairs["match_probability"] >= loose].reset_index(drop=True)
 
     def _store_pairs(self, pairs: pd.DataFrame) -> None:
-        rows = [
-            {
-                "run_id": self.run.id,
-                "record_l": int(row.record_l),
-                "record_r": int(row.record_r),
-                "match_probability": float(row.match_probability),
-                "match_weight": float(row.match_weight),
-                "explanation": row.explanation or {},
-            }
-            for row in pairs.itertuples(index=False)
-        ]
-        for start in range(0, len(rows), 5000):
-            self.s.execute(insert(MatchPair), rows[start : start + 5000])
+        """Insert in chunks, building each chunk's rows as it goes (a million pairs' row dicts at once
+        would hold about 0.4 KB each)."""
+        for start in range(0, len(pairs), 5000):
+            chunk = pairs.iloc[start : start + 5000]
+            rows = [
+                {
+                    "run_id": self.run.id,
+                    "record_l": int(row.record_l),
+                    "record_r": int(row.record_r),
+                    "match_probability": float(row.match_probability),
+                    "match_weight": float(row.match_weight),
+                    "explanation": row.explanation or {},
+                }
+                for row in chunk.itertuples(index=False)
+            ]
+            self.s.execute(insert(MatchPair), rows)
 
     def _assign_records(
         self,
