@@ -127,7 +127,8 @@ def persons(frame: pd.DataFrame, model: dict, pairs: pd.DataFrame, threshold: fl
 
     ids = frame["unique_id"].astype(int).tolist()
     edges = list(zip(pairs["record_l"], pairs["record_r"], pairs["match_probability"], strict=True))
-    cannot = contradictions(frame, model, cluster_records(ids, edges, threshold))
+    pairs_kept = [(a, b) for a, b, _ in edges]
+    cannot = contradictions(frame, model, cluster_records(ids, edges, threshold), scored=pairs_kept)
 
     def cluster(extra: list) -> dict[int, int]:
         return cluster_records(ids, edges + extra, threshold, cannot_link=cannot)

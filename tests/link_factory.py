@@ -91,7 +91,9 @@ class RuleScorer:
         """The rule knows no context: nothing more is linked."""
         return pd.DataFrame(), clusters
 
-    def contradictions(self, frame: pd.DataFrame, model: dict[str, Any], clusters: Any, must: Any) -> list:
+    def contradictions(
+        self, frame: pd.DataFrame, model: dict[str, Any], clusters: Any, must: Any, scored: Any
+    ) -> list:
         """The rule never contradicts itself."""
         return []
 

@@ -32,14 +32,26 @@ def contradictions(
     model: dict[str, Any],
     clusters: dict[int, int],
     joined_by_analysts: Iterable[tuple[int, int]] = (),
+    scored: Iterable[tuple[int, int]] = (),
 ) -> list[tuple[int, int]]:
-    """Record pairs (a < b) of one cluster whose own evidence is below CONTRADICTION."""
+    """Record pairs (a < b) of one cluster whose own evidence is below CONTRADICTION. `scored`: pairs
+    the run kept (at the loose threshold or above), whose identities are not asked about again."""
     dated = frame[frame["dob"].notna()]
     signature = _signatures(dated)
     members: dict[int, dict[tuple[Any, int], int]] = defaultdict(dict)
+    identity: dict[int, int] = {}
     for record, dob in zip(dated["unique_id"].astype(int), dated["dob"], strict=True):
-        members[clusters.get(record, record)].setdefault((dob, signature[record]), record)
-    asked = {c: sorted(m.values())[:MAX_IDENTITIES] for c, m in members.items() if len(m) > 1}
+        identity[record] = members[clusters.get(record, record)].setdefault((dob, signature[record]), record)
+    direct = {
+        (min(ia, ib), max(ia, ib))
+        for a, b in scored
+        if (ia := identity.get(int(a))) is not None and (ib := identity.get(int(b))) is not None
+    }
+    asked = {
+        c: ids
+        for c, m in members.items()
+        if len(m) > 1 and _unscored(ids := sorted(m.values())[:MAX_IDENTITIES], direct)
+    }
     if not asked:
         return []
     wanted = {r for rs in asked.values() for r in rs}
@@ -51,13 +63,20 @@ def contradictions(
     found = []
     for records in asked.values():
         for i, a in enumerate(records[:-1]):
-            others = records[i + 1 :]
-            scored = scorer.score_rows(rows[a], scorer.positions(others))
-            evidence = scored.match_weight - scorer.prior_weight
+            others = [b for b in records[i + 1 :] if (a, b) not in direct]
+            if not others:
+                continue
+            result = scorer.score_rows(rows[a], scorer.positions(others))
+            evidence = result.match_weight - scorer.prior_weight
             for b, e in zip(others, evidence.tolist(), strict=True):
                 if e < CONTRADICTION and together.get(a, a) != together.get(b, b):
                     found.append((a, b))
     return found
+
+
+def _unscored(identities: list[int], direct: set[tuple[int, int]]) -> bool:
+    """Whether two of these identities (sorted) were joined only through others."""
+    return any((a, b) not in direct for i, a in enumerate(identities) for b in identities[i + 1 :])
 
 
 def _together(pairs: Iterable[tuple[int, int]]) -> dict[int, int]:

@@ -67,10 +67,15 @@ class Scorer(Protocol):
         ...
 
     def contradictions(
-        self, frame: pd.DataFrame, model: dict[str, Any], clusters: Clusters, must: list[tuple[int, int]]
+        self,
+        frame: pd.DataFrame,
+        model: dict[str, Any],
+        clusters: Clusters,
+        must: list[tuple[int, int]],
+        scored: list[tuple[int, int, float]],
     ) -> list[tuple[int, int]]:
         """Record pairs of one cluster the model says are different people (never two an analyst
-        joined): kept apart when the run clusters again."""
+        joined, nor two `scored` kept as a pair): kept apart when the run clusters again."""
         ...
 
 
@@ -117,14 +122,19 @@ class SplinkScorer:
         return linker.link(clusters, recluster, get_settings().match_threshold, apart)
 
     def contradictions(
-        self, frame: pd.DataFrame, model: dict[str, Any], clusters: Clusters, must: list[tuple[int, int]]
+        self,
+        frame: pd.DataFrame,
+        model: dict[str, Any],
+        clusters: Clusters,
+        must: list[tuple[int, int]],
+        scored: list[tuple[int, int, float]],
     ) -> list[tuple[int, int]]:
         """Pairs joined by a chain that the model scores as different people (joindots.link.contradictions)."""
         from joindots.link.contradictions import contradictions
         from joindots.link.scorer import Unsupported
 
         try:
-            return contradictions(frame, model, clusters, must)
+            return contradictions(frame, model, clusters, must, ((a, b) for a, b, _ in scored))
         except Unsupported as why:
             log.warning("persons not checked for contradictions: %s", why)
             return []
@@ -261,7 +271,7 @@ class _Run:
         must, cannot = decisions_in_force(self.s)
 
         clusters = cluster_records(records, edges, self.run.threshold, must, cannot)
-        self.contradictions = self.scorer.contradictions(frame, model, clusters, must)
+        self.contradictions = self.scorer.contradictions(frame, model, clusters, must, edges)
         cannot = cannot + self.contradictions
 
         def cluster(extra: list[tuple[int, int, float]]) -> dict[int, int]:
