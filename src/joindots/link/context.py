@@ -153,7 +153,7 @@ class ContextLinker:
         self.indexed = set(self.partial)
         self.labels = self.scorer.labels()
         self.pi: Tiers | None = None
-        self.signature = _signatures(frame)
+        self.signature = signatures(frame)
         self.evidence: dict[int, dict[int, float]] = {}  # partial record -> record -> log2 BF
 
     def _index(self, records: Iterable[int]) -> None:
@@ -301,7 +301,7 @@ class ContextLinker:
         return {"match_probability": probability, "match_weight": weight, "explanation": fields}
 
 
-def _signatures(frame: pd.DataFrame) -> dict[int, int]:
+def signatures(frame: pd.DataFrame) -> dict[int, int]:
     """record -> a code for its values outside dates of birth, postcodes and addresses: what a partial
     record (which has none of those) can be compared on. Records with equal codes score equally."""
     skip = ("unique_id", "source", "record_id", "dob", "postcode", "address")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from joindots.link.context import _signatures
+from joindots.link.context import signatures
 from joindots.link.scorer import FastScorer, is_list_column
 
 # Measured at 100k records (seed 1): evidence below -1 bit split clusters for precision 0.9941 -> 0.9974
@@ -37,7 +37,7 @@ def contradictions(
     """Record pairs (a < b) of one cluster whose own evidence is below CONTRADICTION. `scored`: pairs
     the run kept (at the loose threshold or above), whose identities are not asked about again."""
     dated = frame[frame["dob"].notna()]
-    signature = _signatures(dated)
+    signature = signatures(dated)
     members: dict[int, dict[tuple[Any, int], int]] = defaultdict(dict)
     identity: dict[int, int] = {}
     for record, dob in zip(dated["unique_id"].astype(int), dated["dob"], strict=True):
