@@ -306,8 +306,11 @@ def signatures(frame: pd.DataFrame) -> dict[int, int]:
     record (which has none of those) can be compared on. Records with equal codes score equally."""
     skip = ("unique_id", "source", "record_id", "dob", "postcode", "address")
     columns = [c for c in frame.columns if not c.startswith(skip)]
-    text = frame[columns].astype(str).agg("|".join, axis=1)
-    codes, _ = pd.factorize(text)
+    codes = np.zeros(len(frame), dtype=np.int64)
+    for column in columns:  # each column's values coded, then the row's codes coded together
+        values = [tuple(v) if isinstance(v, list | np.ndarray) else v for v in frame[column]]
+        mine, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+        codes, _ = pd.factorize(codes * (len(uniques) + 1) + mine)
     return dict(zip(frame["unique_id"].astype(int).tolist(), codes.tolist(), strict=True))
 
 

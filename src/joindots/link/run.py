@@ -285,6 +285,7 @@ class _Run:
             pairs = _with_context(pairs, found)
             edges = _edges(pairs)
             self.context_pairs = len(found)
+        del frame  # the run's largest object: storing pairs and IDs needs none of it
         self.step("store pairs")
         self._store_pairs(pairs)
         self.step("assign IDs")
