@@ -20,7 +20,7 @@ class _Forest:
     """Union-find that also keeps, per root, the records its members must never be joined with."""
 
     parent: dict[int, int] = field(default_factory=dict)
-    apart: dict[int, set[int]] = field(default_factory=dict)
+    apart: dict[int, set[int]] = field(default_factory=dict)  # only roots with a cannot-link
 
     def find(self, x: int) -> int:
         root = x
@@ -35,11 +35,14 @@ class _Forest:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
-        if any(self.find(x) == rb for x in self.apart[ra]) or any(self.find(x) == ra for x in self.apart[rb]):
+        apart_a, apart_b = self.apart.get(ra, set()), self.apart.get(rb, set())
+        if any(self.find(x) == rb for x in apart_a) or any(self.find(x) == ra for x in apart_b):
             return False
-        small, big = sorted((ra, rb), key=lambda r: len(self.apart[r]))
+        small, big = sorted((ra, rb), key=lambda r: len(self.apart.get(r, ())))
         self.parent[small] = big
-        self.apart[big] |= self.apart.pop(small)
+        moved = self.apart.pop(small, None)
+        if moved:
+            self.apart.setdefault(big, set()).update(moved)
         return True
 
 
@@ -59,7 +62,6 @@ def cluster_records(
     def add(x: int) -> None:
         if x not in forest.parent:
             forest.parent[x] = x
-            forest.apart[x] = set()
 
     for r in record_ids:
         add(r)
@@ -67,8 +69,8 @@ def cluster_records(
     for a, b in cannot:
         add(a)
         add(b)
-        forest.apart[a].add(b)
-        forest.apart[b].add(a)
+        forest.apart.setdefault(a, set()).add(b)
+        forest.apart.setdefault(b, set()).add(a)
     edges = sorted(must_link)
     strong = [(a, b, p) for a, b, p in pairs if p >= threshold]
     strong.sort(key=lambda e: (-e[2], e[0], e[1]))
