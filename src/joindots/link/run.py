@@ -6,10 +6,11 @@ last good state as it was, and is marked failed in a transaction of its own."""
 from __future__ import annotations
 
 import logging
+import resource
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 import pandas as pd
@@ -151,6 +152,7 @@ class RunSummary:
     seconds: float
     changes: dict[str, int]  # lineage actions in this run: created, added, merged, moved, split, retired
     timings: dict[str, float]  # seconds per step
+    peak_mib: dict[str, int] = field(default_factory=dict)  # process peak so far, after each step
     context_pairs: int = 0  # pairs of a partial record and the person its context points to
     split_pairs: int = 0  # pairs of records of one chain the model said were different people
 
@@ -215,6 +217,11 @@ def _quiet(step: str) -> None:
     return None
 
 
+def _peak_mib() -> int:
+    """The process's peak resident memory so far (Linux reports KiB)."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+
+
 def _edges(pairs: pd.DataFrame) -> list[tuple[int, int, float]]:
     return list(
         zip(
@@ -243,6 +250,7 @@ class _Run:
         self.run = session.get_one(LinkRun, run_id)
         self.started = self.mark = time.perf_counter()
         self.timings: dict[str, float] = {}
+        self.peak_mib: dict[str, int] = {}  # the process's peak memory so far, at the end of each step
         self.current: str | None = None
         self.context_pairs = 0
         self.contradictions: list[tuple[int, int]] = []
@@ -251,6 +259,7 @@ class _Run:
         now = time.perf_counter()
         if self.current is not None:
             self.timings[self.current] = round(now - self.mark, 3)
+            self.peak_mib[self.current] = _peak_mib()
         self.current, self.mark = name, now
         if name is not None:
             self.progress(name)
@@ -368,6 +377,7 @@ class _Run:
             seconds=round(time.perf_counter() - self.started, 3),
             changes=dict(Counter(actions)),
             timings=self.timings,
+            peak_mib=self.peak_mib,
             context_pairs=self.context_pairs,
             split_pairs=len(self.contradictions),
         )
