@@ -142,7 +142,8 @@ class ContextLinker:
     """Links partial records to persons in their context; see the module docstring."""
 
     def __init__(self, frame: pd.DataFrame, model: dict[str, Any], context: Context):
-        self.frame_rows = frame.set_index("unique_id", drop=False)
+        self.frame = frame  # not a re-indexed copy: at a million records that is another 1.2 GiB
+        self.position = pd.Index(frame["unique_id"].astype("int64"))
         self.partial = partial_records(frame)
         partial_rows = frame[frame["unique_id"].isin(self.partial)].to_dict("records")
         self.rows = {int(row["unique_id"]): row for row in partial_rows}
@@ -154,13 +155,14 @@ class ContextLinker:
         self.labels = self.scorer.labels()
         self.pi: Tiers | None = None
         self.signature = signatures(frame)
-        self.evidence: dict[int, dict[int, float]] = {}  # partial record -> record -> log2 BF
+        self.evidence: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # partial record -> (ids, log2 BF)
 
     def _index(self, records: Iterable[int]) -> None:
         """Make these records scorable (the index starts with the partial records only)."""
         missing = sorted(set(records) - self.indexed)
         if missing:
-            self.scorer.append(self.frame_rows.loc[missing].reset_index(drop=True))
+            rows = self.position.get_indexer(missing)
+            self.scorer.append(self.frame.iloc[rows].reset_index(drop=True))
             self.indexed.update(missing)
 
     def link(
@@ -253,12 +255,7 @@ class ContextLinker:
     def _question(self, record: int, via: str, tiers: dict[int, tuple[int, list[int]]]) -> _Question:
         """The record's evidence for each person: its best fit among the person's records. Each pair
         is scored once: later rounds score only records new to the record's context."""
-        known = self.evidence.setdefault(record, {})
-        fresh = [r for _, rs in tiers.values() for r in rs if r not in known]
-        if fresh:
-            scored = self.scorer.score_rows(self.rows[record], self.scorer.positions(fresh))
-            weights = (scored.match_weight - self.scorer.prior_weight).tolist()
-            known.update(zip(fresh, weights, strict=True))
+        known = self._evidence(record, {r for _, rs in tiers.values() for r in rs})
         candidates = []
         fragments: set[tuple[int, int]] = set()  # (tier, signature) of single-record fragments seen
         for person, (tier, records) in tiers.items():
@@ -270,6 +267,22 @@ class ContextLinker:
             best = max(records, key=known.__getitem__)
             candidates.append(Candidate(person, best, known[best], tier))
         return _Question(record, via, candidates)
+
+    def _evidence(self, record: int, wanted: set[int]) -> dict[int, float]:
+        """The record's evidence (log2 Bayes factor) against each wanted record: scored once, kept
+        between rounds as two sorted arrays (a million records' questions in dicts would not fit)."""
+        ids, weights = self.evidence.get(record, (np.empty(0, np.int64), np.empty(0, np.float64)))
+        asked = np.fromiter(sorted(wanted), dtype=np.int64, count=len(wanted))
+        at = np.minimum(np.searchsorted(ids, asked), max(len(ids) - 1, 0))
+        fresh = asked[~((at < len(ids)) & (ids[at] == asked))] if len(ids) else asked
+        if len(fresh):
+            scored = self.scorer.score_rows(self.rows[record], self.scorer.positions(fresh.tolist()))
+            ids = np.concatenate([ids, fresh])
+            weights = np.concatenate([weights, scored.match_weight - self.scorer.prior_weight])
+            order = np.argsort(ids, kind="stable")
+            ids, weights = ids[order], weights[order]
+            self.evidence[record] = (ids, weights)
+        return dict(zip(asked.tolist(), weights[np.searchsorted(ids, asked)].tolist(), strict=True))
 
     def _answers(self, questions: list[_Question], threshold: float) -> dict[tuple[int, int], dict[str, Any]]:
         assert self.pi is not None

@@ -36,8 +36,8 @@ def contradictions(
 ) -> list[tuple[int, int]]:
     """Record pairs (a < b) of one cluster whose own evidence is below CONTRADICTION. `scored`: pairs
     the run kept (at the loose threshold or above), whose identities are not asked about again."""
-    dated = frame[frame["dob"].notna()]
-    signature = signatures(dated)
+    signature = signatures(frame)  # the whole frame, not a copy of its dated rows (1M: ~1 GiB)
+    dated = frame.loc[frame["dob"].notna(), ["unique_id", "dob"]]
     members: dict[int, dict[tuple[Any, int], int]] = defaultdict(dict)
     identity: dict[int, int] = {}
     for record, dob in zip(dated["unique_id"].astype(int), dated["dob"], strict=True):
@@ -56,9 +56,10 @@ def contradictions(
         return []
     wanted = {r for rs in asked.values() for r in rs}
     lists = {c for c in frame.columns if is_list_column(frame[c])}
-    scorer = FastScorer(model, dated[dated["unique_id"].isin(wanted)], lists)
+    chosen = frame[frame["unique_id"].isin(wanted)]
+    scorer = FastScorer(model, chosen, lists)
     scorer.count_terms_of(frame)
-    rows = {int(r["unique_id"]): r for r in dated[dated["unique_id"].isin(wanted)].to_dict("records")}
+    rows = {int(r["unique_id"]): r for r in chosen.to_dict("records")}
     together = _together(joined_by_analysts)
     found = []
     for records in asked.values():
