@@ -149,7 +149,7 @@ class ContextLinker:
         self.rows = {int(row["unique_id"]): row for row in partial_rows}
         self.context = context
         lists = {c for c in frame.columns if is_list_column(frame[c])}
-        self.scorer = FastScorer(model, frame[frame["unique_id"].isin(self.partial)], lists)
+        self.scorer = FastScorer(model, frame[frame["unique_id"].isin(self.partial)], lists, blocking=False)
         self.scorer.count_terms_of(frame)  # the whole frame's name frequencies, as Splink scores
         self.indexed = set(self.partial)
         self.labels = self.scorer.labels()

@@ -57,7 +57,7 @@ def contradictions(
     wanted = {r for rs in asked.values() for r in rs}
     lists = {c for c in frame.columns if is_list_column(frame[c])}
     chosen = frame[frame["unique_id"].isin(wanted)]
-    scorer = FastScorer(model, chosen, lists)
+    scorer = FastScorer(model, chosen, lists, blocking=False)
     scorer.count_terms_of(frame)
     rows = {int(r["unique_id"]): r for r in chosen.to_dict("records")}
     together = _together(joined_by_analysts)

@@ -649,9 +649,17 @@ def probability_of(weight: np.ndarray) -> np.ndarray:
 class FastScorer:
     """A warm index of the existing records and the model's comparisons, compiled."""
 
-    def __init__(self, model: dict[str, Any], frame: pd.DataFrame, list_columns: set[str] | None = None):
+    def __init__(
+        self,
+        model: dict[str, Any],
+        frame: pd.DataFrame,
+        list_columns: set[str] | None = None,
+        *,
+        blocking: bool = True,
+    ):
         """`list_columns`: the frame's list-valued columns, when `frame` is a part of the records in
-        which some list column may hold only nulls (found from the values otherwise)."""
+        which some list column may hold only nulls (found from the values otherwise). `blocking=False`
+        builds no candidate index: for scoring given rows only (`score_rows`), which needs none."""
         settings = SettingsCreator.from_path_or_dict(model).get_settings("duckdb")
         lists = (
             list_columns
@@ -675,7 +683,7 @@ class FastScorer:
         self.columns = Columns(compiler.scalar | set(self.tf_columns) | scalar, compiler.lists | lists)
         self.indexes: list[CodeIndex | Index] = [
             CodeIndex(rule, self.columns) if _coded(rule) else Index(rule, self.columns)
-            for rule in self.rules
+            for rule in (self.rules if blocking else [])
         ]
         self.tf_counts = {c: np.zeros(0, dtype=np.int64) for c in self.tf_columns}
         self.tf_totals = dict.fromkeys(self.tf_columns, 0)
