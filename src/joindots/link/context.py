@@ -26,6 +26,7 @@ ethnicity and nationality never reach this step (tests/test_ethics.py shuffles t
 from __future__ import annotations
 
 import math
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -43,8 +44,9 @@ Place = tuple[str, str]  # (place name folded, postcode)
 Clusters = dict[int, int]  # record -> cluster
 Recluster = Callable[[list[tuple[int, int, float]]], Clusters]
 
-NEAR, FAR = 0, 1
-Tiers = tuple[float, float]  # pi of the near and the far context
+NEAR, FAR, ROLE = 0, 1, 2
+TIERS = (NEAR, FAR, ROLE)
+Tiers = tuple[float, ...]  # pi of each tier: near, far, the same role
 ROUNDS = 2  # measured at 100k people: 263 pairs, then 25, then 3
 MAX_CONTEXT = 200  # a near context this wide (a busy hotel over years) is no evidence of who someone is
 MAX_FAR = 3000
@@ -61,13 +63,16 @@ class Context:
     events_at: dict[Place, list[int]] = field(default_factory=dict)
     living_at: dict[str, list[int]] = field(default_factory=dict)  # postcode -> records giving it
     telling: frozenset[int] | None = None  # events a context extends through (None: every event)
+    kind_of: dict[int, str] = field(default_factory=dict)  # record -> "event type/role", as EM groups it
 
 
 def load_context(engine: Engine) -> Context:
     """Read only record ids, event ids, postcodes, event places and the kinds of event that can
     evidence exploitation (as the network counts them); never protected fields."""
     with engine.connect() as conn:
-        records = conn.execute(select(PersonRecord.id, PersonRecord.event_id, PersonRecord.postcode)).all()
+        records = conn.execute(
+            select(PersonRecord.id, PersonRecord.event_id, PersonRecord.postcode, PersonRecord.role)
+        ).all()
         places = conn.execute(
             select(Event.id, Event.location_name, Event.location_postcode).where(
                 Event.location_name.is_not(None), Event.location_postcode.is_not(None)
@@ -77,14 +82,18 @@ def load_context(engine: Engine) -> Context:
             select(Event.id, Event.type, Event.offence_code, Event.offence_code_original, Event.cse_flag)
         ).all()
     columns = ["id", "type", "offence_code", "offence_code_original", "cse_flag"]
-    telling = exploitation_events(pd.DataFrame(kinds, columns=columns))
-    return build_context(records, places, frozenset(telling))
+    events = pd.DataFrame(kinds, columns=columns)
+    telling = exploitation_events(events)
+    event_type = dict(zip(events["id"].astype(int), events["type"].astype(str), strict=True))
+    kinds_of = {int(r): f"{event_type.get(int(e), '')}/{role}" for r, e, _, role in records if e is not None}
+    return build_context([(r, e, p) for r, e, p, _ in records], places, frozenset(telling), kinds_of)
 
 
 def build_context(
     records: Iterable[tuple[int, int | None, str | None]],
     places: Iterable[tuple[int, str | None, str | None]],
     telling: frozenset[int] | None = None,
+    kind_of: dict[int, str] | None = None,
 ) -> Context:
     event_of: dict[int, int] = {}
     records_in: dict[int, list[int]] = defaultdict(list)
@@ -102,7 +111,10 @@ def build_context(
             place = (" ".join(name.lower().split()), postcode.strip())
             place_of[int(event)] = place
             events_at[place].append(int(event))
-    return Context(dict(event_of), dict(records_in), place_of, dict(events_at), dict(living_at), telling)
+    kinds = {record: sys.intern(kind) for record, kind in (kind_of or {}).items()}
+    return Context(
+        dict(event_of), dict(records_in), place_of, dict(events_at), dict(living_at), telling, kinds
+    )
 
 
 def partial_records(frame: pd.DataFrame) -> set[int]:
@@ -126,14 +138,22 @@ class _Question:
     record: int
     via: str
     candidates: list[Candidate]
+    kind: str = ""  # the record's event type and role: how often it is someone in context varies by kind
+    sizes: tuple[int, ...] = ()  # persons in each tier, where more than its candidates (ROLE: all in it)
+
+    def persons(self, tiers: int) -> list[int]:
+        """k_t: the persons in each tier, candidates or not (a tier's unlikely persons are not scored)."""
+        counted = [sum(c.tier == t for c in self.candidates) for t in range(tiers)]
+        given = [*self.sizes, *[0] * tiers][:tiers]
+        return [max(c, g) for c, g in zip(counted, given, strict=True)]
 
     def posterior(self, pi: Tiers) -> list[float]:
         """P(the record is candidate X) for each candidate, the record being one of the k_t persons
         of tier t with probability pi_t (tiers with no persons pass their share to 'elsewhere')."""
-        k = [sum(c.tier == t for c in self.candidates) for t in (NEAR, FAR)]
+        k = self.persons(len(pi))
         top = max(c.weight for c in self.candidates)
         scaled = [(pi[c.tier] / k[c.tier]) * math.pow(2.0, c.weight - top) for c in self.candidates]
-        rest = (1.0 - sum(pi[t] for t in (NEAR, FAR) if k[t])) * math.pow(2.0, -top)
+        rest = (1.0 - sum(pi[t] for t in range(len(pi)) if k[t])) * math.pow(2.0, -top)
         total = sum(scaled) + rest
         return [s / total for s in scaled]
 
@@ -153,7 +173,7 @@ class ContextLinker:
         self.scorer.count_terms_of(frame)  # the whole frame's name frequencies, as Splink scores
         self.indexed = set(self.partial)
         self.labels = self.scorer.labels()
-        self.pi: Tiers | None = None
+        self.pi: dict[str, Tiers] | None = None  # kind ("" for all kinds) -> shares of the tiers
         self.signature = signatures(frame)
         self.evidence: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # partial record -> (ids, log2 BF)
 
@@ -176,7 +196,7 @@ class ContextLinker:
             if not questions:
                 break
             if self.pi is None:
-                self.pi = estimate_pi(questions)
+                self.pi = estimate_pi_by_kind(questions)
             new = self._answers(questions, threshold)
             new = {k: v for k, v in new.items() if k not in found}
             if not new:
@@ -193,6 +213,8 @@ class ContextLinker:
         events_of: dict[int, set[int]] = defaultdict(set)
         for record, event in self.context.event_of.items():
             events_of[clusters.get(record, record)].add(event)
+        pools = self._role_pools(clusters)
+        kind_of = self.context.kind_of
         asked = []
         for record in sorted(self.partial):
             cluster = clusters.get(record, record)
@@ -200,15 +222,58 @@ class ContextLinker:
             if not all(m in self.partial for m in mine):
                 continue  # already part of a person with fuller records
             near, far, via = self._context_of(record, clusters, events_of)
+            kind = kind_of.get(record, "")
+            role, pool_size = self._same_role(record, kind, pools, near | far | {cluster})
+            if role:
+                via = f"{via}; people named in other records as {kind.split('/')[-1]}"
             tiers = {}
-            for tier, persons in ((NEAR, near), (FAR, far)):
+            for tier, persons in ((NEAR, near), (FAR, far), (ROLE, role)):
                 for x in sorted(persons):
-                    if not _kept_apart(mine, members.get(x, [x]), cannot):
-                        tiers[x] = (tier, self._distinct(members.get(x, [x])))
+                    theirs = members.get(x, [x])
+                    if not _kept_apart(mine, theirs, cannot):
+                        fragment = all(r in self.partial for r in theirs)
+                        tiers[x] = (tier, fragment, self._distinct(theirs))
             if tiers:
-                asked.append((record, via, tiers))
-        self._index(r for _, _, tiers in asked for _, rs in tiers.values() for r in rs)
-        return [self._question(record, via, tiers) for record, via, tiers in asked]
+                asked.append((record, via, tiers, kind, (0, 0, pool_size)))
+        self._index(r for _, _, tiers, _, _ in asked for _, _, rs in tiers.values() for r in rs)
+        return [self._question(*question) for question in asked]
+
+    def _role_pools(self, clusters: Clusters) -> dict[str, tuple[dict[str, set[int]], int]]:
+        """For each kind of partial record (a hotel's reporting member of staff, a guest, a person a
+        child was found with): the persons with a record of that kind, by name key (names and their
+        variants), and how many there are."""
+        wanted = {self.context.kind_of.get(r) for r in self.partial} - {None, ""}
+        records: dict[str, list[int]] = defaultdict(list)
+        for record, kind in self.context.kind_of.items():
+            if kind in wanted:
+                records[kind].append(record)
+        pools: dict[str, tuple[dict[str, set[int]], int]] = {}
+        for kind, rs in records.items():
+            rows = self.frame.iloc[self.position.get_indexer(rs)]
+            by_key: dict[str, set[int]] = defaultdict(set)
+            for record, forenames, surnames in zip(
+                rs, rows["forename_keys"], rows["surname_keys"], strict=True
+            ):
+                for key in [*_listed(forenames), *_listed(surnames)]:
+                    by_key[key].add(clusters.get(record, record))
+            pools[kind] = (dict(by_key), len({clusters.get(r, r) for r in rs}))
+        return pools
+
+    def _same_role(
+        self, record: int, kind: str, pools: dict[str, tuple[dict[str, set[int]], int]], skip: set[int]
+    ) -> tuple[set[int], int]:
+        """The persons named in the same role elsewhere (another report by a hotel's staff) whose names
+        share a key with the record's, and how many persons that role has in all: the rest fit too
+        badly to count, but still share the tier's probability."""
+        if kind not in pools:
+            return set(), 0
+        by_key, size = pools[kind]
+        row = self.rows[record]
+        keys = [*_listed(row["forename_keys"]), *_listed(row["surname_keys"])]
+        persons = set().union(*(by_key.get(key, set()) for key in keys)) - skip if keys else set()
+        if len(persons) > MAX_FAR:
+            return set(), 0
+        return persons, max(size - 1, len(persons))
 
     def _distinct(self, records: list[int]) -> list[int]:
         """One record per distinct set of the values a partial record can be compared on."""
@@ -252,21 +317,35 @@ class ContextLinker:
                     out.update(clusters.get(r, r) for r in self.context.records_in.get(other, []))
         return out
 
-    def _question(self, record: int, via: str, tiers: dict[int, tuple[int, list[int]]]) -> _Question:
+    def _question(
+        self,
+        record: int,
+        via: str,
+        tiers: dict[int, tuple[int, bool, list[int]]],
+        kind: str,
+        sizes: tuple[int, ...],
+    ) -> _Question:
         """The record's evidence for each person: its best fit among the person's records. Each pair
-        is scored once: later rounds score only records new to the record's context."""
-        known = self._evidence(record, {r for _, rs in tiers.values() for r in rs})
-        candidates = []
-        fragments: set[tuple[int, int]] = set()  # (tier, signature) of single-record fragments seen
-        for person, (tier, records) in tiers.items():
-            if len(records) == 1 and records[0] in self.partial:
-                same = (tier, self.signature[records[0]])
-                if same in fragments:
-                    continue  # a fragment no different from one already counted: the same evidence
-                fragments.add(same)
+        is scored once: later rounds score only records new to the record's context.
+
+        A fragment (a person known only from partial records, like this one) is not counted as a
+        person of its own when another candidate fits at least as well: it is most likely a record of
+        that candidate still waiting for its own question, and counting both would split the
+        probability between one person's two pieces. Of fragments that fit, only the best is kept."""
+        known = self._evidence(record, {r for _, _, rs in tiers.values() for r in rs})
+        scored = []
+        for person, (tier, fragment, records) in tiers.items():
             best = max(records, key=known.__getitem__)
-            candidates.append(Candidate(person, best, known[best], tier))
-        return _Question(record, via, candidates)
+            scored.append((fragment, -known[best], tier, person, best))
+        candidates: list[Candidate] = []
+        top = -math.inf  # the best fit so far: fuller persons come first, then fragments by fit
+        for fragment, minus_weight, tier, person, best in sorted(scored):
+            weight = -minus_weight
+            if fragment and weight > 0 and top >= weight:
+                continue  # (a fragment that does not fit the record is someone else, and counts)
+            candidates.append(Candidate(person, best, weight, tier))
+            top = max(top, weight)
+        return _Question(record, via, candidates, kind, sizes)
 
     def _evidence(self, record: int, wanted: set[int]) -> dict[int, float]:
         """The record's evidence (log2 Bayes factor) against each wanted record: scored once, kept
@@ -288,7 +367,7 @@ class ContextLinker:
         assert self.pi is not None
         out: dict[tuple[int, int], dict[str, Any]] = {}
         for q in questions:
-            posterior = q.posterior(self.pi)
+            posterior = q.posterior(self.pi.get(q.kind, self.pi[""]))
             best = int(np.argmax(posterior))
             if posterior[best] < threshold:
                 continue
@@ -305,7 +384,7 @@ class ContextLinker:
         fields = scored.explanation(0, self.labels)
         shift = weight - float(scored.match_weight[0])
         tier = [c for c in q.candidates if c.tier == chosen.tier]
-        where = "around it" if chosen.tier == NEAR else "one step further out"
+        where = ("around it", "one step further out", "named in the same role elsewhere")[chosen.tier]
         fields["context"] = {
             "level": f"fits best of {len(q.candidates)} persons in context; of {len(tier)} {where} ({q.via})",
             "weight": shift,
@@ -327,18 +406,22 @@ def signatures(frame: pd.DataFrame) -> dict[int, int]:
     return dict(zip(frame["unique_id"].astype(int).tolist(), codes.tolist(), strict=True))
 
 
+def _listed(values: Any) -> list[Any]:
+    return [] if values is None else list(values)
+
+
 def _kept_apart(mine: list[int], theirs: list[int], cannot: set[tuple[int, int]]) -> bool:
     """Whether an analyst decided a record of one cluster is not the same as a record of the other."""
     return bool(cannot) and any((min(a, b), max(a, b)) in cannot for a in mine for b in theirs)
 
 
 def estimate_pi(questions: list[_Question], steps: int = EM_STEPS) -> Tiers:
-    """How often a partial record is one of the persons in its near and in its far context, by EM
-    (no labels): each tier's share is the mean posterior mass on it over the records that have it."""
-    pi: Tiers = (0.3, 0.1)
-    has = [sum(any(c.tier == t for c in q.candidates) for q in questions) for t in (NEAR, FAR)]
+    """How often a partial record is one of the persons in each tier of its context, by EM (no
+    labels): each tier's share is the mean posterior mass on it over the records that have it."""
+    pi: Tiers = (0.3, 0.1, 0.1)
+    has = [sum(q.persons(len(TIERS))[t] > 0 for q in questions) for t in TIERS]
     for _ in range(steps):
-        mass = [0.0, 0.0]
+        mass = [0.0] * len(TIERS)
         for q in questions:
             for c, p in zip(q.candidates, q.posterior(pi), strict=True):
                 mass[c.tier] += p
@@ -346,10 +429,23 @@ def estimate_pi(questions: list[_Question], steps: int = EM_STEPS) -> Tiers:
         if sum(new) > 0.99:  # the shares of one record's tiers must leave room for 'elsewhere'
             new = tuple(x * 0.99 / sum(new) for x in new)
         done = max(abs(a - b) for a, b in zip(new, pi, strict=True)) < 1e-6
-        pi = (new[0], new[1])
+        pi = tuple(new)
         if done:
             break
     return pi
+
+
+MIN_KIND = 100  # questions a kind needs for its own shares; fewer use the shares of all kinds
+
+
+def estimate_pi_by_kind(questions: list[_Question]) -> dict[str, Tiers]:
+    """The tiers' shares for each kind of record with enough questions to say ("" for all kinds): a
+    hotel's member of staff is usually someone seen at that hotel before, a guest less often."""
+    by_kind: dict[str, list[_Question]] = defaultdict(list)
+    for q in questions:
+        by_kind[q.kind].append(q)
+    shares = {kind: estimate_pi(qs) for kind, qs in by_kind.items() if kind and len(qs) >= MIN_KIND}
+    return {"": estimate_pi(questions), **shares}
 
 
 def _pairs_frame(found: dict[tuple[int, int], dict[str, Any]]) -> pd.DataFrame:
