@@ -141,21 +141,35 @@ class _Question:
     kind: str = ""  # the record's event type and role: how often it is someone in context varies by kind
     sizes: tuple[int, ...] = ()  # persons in each tier, where more than its candidates (ROLE: all in it)
 
+    _arrays: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False)
+
     def persons(self, tiers: int) -> list[int]:
         """k_t: the persons in each tier, candidates or not (a tier's unlikely persons are not scored)."""
-        counted = [sum(c.tier == t for c in self.candidates) for t in range(tiers)]
+        counted = np.bincount(self.arrays()[1], minlength=tiers)[:tiers].tolist()
         given = [*self.sizes, *[0] * tiers][:tiers]
         return [max(c, g) for c, g in zip(counted, given, strict=True)]
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates' weights and tiers, as arrays (EM asks every question fifty times)."""
+        if self._arrays is None:
+            weights = np.fromiter((c.weight for c in self.candidates), np.float64, len(self.candidates))
+            tiers = np.fromiter((c.tier for c in self.candidates), np.int64, len(self.candidates))
+            self._arrays = (weights, tiers)
+        return self._arrays
 
     def posterior(self, pi: Tiers) -> list[float]:
         """P(the record is candidate X) for each candidate, the record being one of the k_t persons
         of tier t with probability pi_t (tiers with no persons pass their share to 'elsewhere')."""
+        return self.posterior_array(pi).tolist()
+
+    def posterior_array(self, pi: Tiers) -> np.ndarray:
         k = self.persons(len(pi))
-        top = max(c.weight for c in self.candidates)
-        scaled = [(pi[c.tier] / k[c.tier]) * math.pow(2.0, c.weight - top) for c in self.candidates]
+        weights, tiers = self.arrays()
+        top = float(weights.max())
+        share = np.array([p / n if n else 0.0 for p, n in zip(pi, k, strict=True)])
+        scaled = share[tiers] * np.exp2(weights - top)
         rest = (1.0 - sum(pi[t] for t in range(len(pi)) if k[t])) * math.pow(2.0, -top)
-        total = sum(scaled) + rest
-        return [s / total for s in scaled]
+        return scaled / (float(scaled.sum()) + rest)
 
 
 class ContextLinker:
@@ -214,6 +228,7 @@ class ContextLinker:
         for record, event in self.context.event_of.items():
             events_of[clusters.get(record, record)].add(event)
         pools = self._role_pools(clusters)
+        described: dict[int, tuple[bool, list[int]]] = {}  # person -> (a fragment?, distinct records)
         kind_of = self.context.kind_of
         asked = []
         for record in sorted(self.partial):
@@ -231,8 +246,9 @@ class ContextLinker:
                 for x in sorted(persons):
                     theirs = members.get(x, [x])
                     if not _kept_apart(mine, theirs, cannot):
-                        fragment = all(r in self.partial for r in theirs)
-                        tiers[x] = (tier, fragment, self._distinct(theirs))
+                        if x not in described:  # a busy person is in many contexts: described once
+                            described[x] = (all(r in self.partial for r in theirs), self._distinct(theirs))
+                        tiers[x] = (tier, *described[x])
             if tiers:
                 asked.append((record, via, tiers, kind, (0, 0, pool_size)))
         self._index(r for _, _, tiers, _, _ in asked for _, _, rs in tiers.values() for r in rs)
@@ -421,10 +437,9 @@ def estimate_pi(questions: list[_Question], steps: int = EM_STEPS) -> Tiers:
     pi: Tiers = (0.3, 0.1, 0.1)
     has = [sum(q.persons(len(TIERS))[t] > 0 for q in questions) for t in TIERS]
     for _ in range(steps):
-        mass = [0.0] * len(TIERS)
+        mass = np.zeros(len(TIERS))
         for q in questions:
-            for c, p in zip(q.candidates, q.posterior(pi), strict=True):
-                mass[c.tier] += p
+            mass += np.bincount(q.arrays()[1], weights=q.posterior_array(pi), minlength=len(TIERS))
         new = tuple(min(max(m / h, 1e-6), 0.98) if h else 0.0 for m, h in zip(mass, has, strict=True))
         if sum(new) > 0.99:  # the shares of one record's tiers must leave room for 'elsewhere'
             new = tuple(x * 0.99 / sum(new) for x in new)
