@@ -131,45 +131,49 @@ class Candidate:
     tier: int = NEAR  # NEAR: around the record's event; FAR: one step further out
 
 
-@dataclass
 class _Question:
-    """One partial record and the persons in its context, scored."""
+    """One partial record and the persons in its context, scored. The candidates are kept as arrays:
+    a million records ask tens of thousands of questions of up to 3,000 persons each, and as objects
+    they took two gigabytes."""
 
-    record: int
-    via: str
-    candidates: list[Candidate]
-    kind: str = ""  # the record's event type and role: how often it is someone in context varies by kind
-    sizes: tuple[int, ...] = ()  # persons in each tier, where more than its candidates (ROLE: all in it)
+    def __init__(
+        self,
+        record: int,
+        via: str,
+        candidates: list[Candidate],
+        kind: str = "",  # the record's event type and role: how often it is someone in context varies
+        sizes: tuple[int, ...] = (),  # persons in each tier, where more than its candidates (ROLE)
+    ):
+        self.record, self.via, self.kind, self.sizes = record, via, kind, sizes
+        n = len(candidates)
+        self.clusters = np.fromiter((c.cluster for c in candidates), np.int64, n)
+        self.records = np.fromiter((c.record for c in candidates), np.int64, n)
+        self.weights = np.fromiter((c.weight for c in candidates), np.float64, n)
+        self.tiers = np.fromiter((c.tier for c in candidates), np.int64, n)
 
-    _arrays: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False)
+    def __len__(self) -> int:
+        return len(self.weights)
+
+    def candidate(self, i: int) -> Candidate:
+        return Candidate(
+            int(self.clusters[i]), int(self.records[i]), float(self.weights[i]), int(self.tiers[i])
+        )
 
     def persons(self, tiers: int) -> list[int]:
         """k_t: the persons in each tier, candidates or not (a tier's unlikely persons are not scored)."""
-        counted = np.bincount(self.arrays()[1], minlength=tiers)[:tiers].tolist()
+        counted = np.bincount(self.tiers, minlength=tiers)[:tiers].tolist()
         given = [*self.sizes, *[0] * tiers][:tiers]
         return [max(c, g) for c, g in zip(counted, given, strict=True)]
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """The candidates' weights and tiers, as arrays (EM asks every question fifty times)."""
-        if self._arrays is None:
-            weights = np.fromiter((c.weight for c in self.candidates), np.float64, len(self.candidates))
-            tiers = np.fromiter((c.tier for c in self.candidates), np.int64, len(self.candidates))
-            self._arrays = (weights, tiers)
-        return self._arrays
 
     def posterior(self, pi: Tiers) -> list[float]:
         """P(the record is candidate X) for each candidate, the record being one of the k_t persons
         of tier t with probability pi_t (tiers with no persons pass their share to 'elsewhere')."""
-        return self.posterior_array(pi).tolist()
-
-    def posterior_array(self, pi: Tiers) -> np.ndarray:
         k = self.persons(len(pi))
-        weights, tiers = self.arrays()
-        top = float(weights.max())
+        top = float(self.weights.max())
         share = np.array([p / n if n else 0.0 for p, n in zip(pi, k, strict=True)])
-        scaled = share[tiers] * np.exp2(weights - top)
+        scaled = share[self.tiers] * np.exp2(self.weights - top)
         rest = (1.0 - sum(pi[t] for t in range(len(pi)) if k[t])) * math.pow(2.0, -top)
-        return scaled / (float(scaled.sum()) + rest)
+        return (scaled / (float(scaled.sum()) + rest)).tolist()
 
 
 class ContextLinker:
@@ -241,18 +245,20 @@ class ContextLinker:
             role, pool_size = self._same_role(record, kind, pools, near | far | {cluster})
             if role:
                 via = f"{via}; people named in other records as {kind.split('/')[-1]}"
-            tiers = {}
+            tiers: dict[int, int] = {}  # person -> tier
             for tier, persons in ((NEAR, near), (FAR, far), (ROLE, role)):
                 for x in sorted(persons):
                     theirs = members.get(x, [x])
                     if not _kept_apart(mine, theirs, cannot):
                         if x not in described:  # a busy person is in many contexts: described once
                             described[x] = (all(r in self.partial for r in theirs), self._distinct(theirs))
-                        tiers[x] = (tier, *described[x])
+                        tiers[x] = tier
             if tiers:
-                asked.append((record, via, tiers, kind, (0, 0, pool_size)))
-        self._index(r for _, _, tiers, _, _ in asked for _, _, rs in tiers.values() for r in rs)
-        return [self._question(*question) for question in asked]
+                persons_in = np.fromiter(tiers, np.int64, len(tiers))
+                tier_of = np.fromiter(tiers.values(), np.int8, len(tiers))
+                asked.append((record, via, persons_in, tier_of, kind, (0, 0, pool_size)))
+        self._index(r for _, rs in described.values() for r in rs)
+        return [self._question(*question, described) for question in asked]
 
     def _role_pools(self, clusters: Clusters) -> dict[str, tuple[dict[str, set[int]], int]]:
         """For each kind of partial record (a hotel's reporting member of staff, a guest, a person a
@@ -337,9 +343,11 @@ class ContextLinker:
         self,
         record: int,
         via: str,
-        tiers: dict[int, tuple[int, bool, list[int]]],
+        persons: np.ndarray,
+        tiers: np.ndarray,
         kind: str,
         sizes: tuple[int, ...],
+        described: dict[int, tuple[bool, list[int]]],
     ) -> _Question:
         """The record's evidence for each person: its best fit among the person's records. Each pair
         is scored once: later rounds score only records new to the record's context.
@@ -348,9 +356,10 @@ class ContextLinker:
         person of its own when another candidate fits at least as well: it is most likely a record of
         that candidate still waiting for its own question, and counting both would split the
         probability between one person's two pieces. Of fragments that fit, only the best is kept."""
-        known = self._evidence(record, {r for _, _, rs in tiers.values() for r in rs})
+        known = self._evidence(record, {r for x in persons.tolist() for r in described[x][1]})
         scored = []
-        for person, (tier, fragment, records) in tiers.items():
+        for person, tier in zip(persons.tolist(), tiers.tolist(), strict=True):
+            fragment, records = described[person]
             best = max(records, key=known.__getitem__)
             scored.append((fragment, -known[best], tier, person, best))
         candidates: list[Candidate] = []
@@ -387,7 +396,7 @@ class ContextLinker:
             best = int(np.argmax(posterior))
             if posterior[best] < threshold:
                 continue
-            chosen = q.candidates[best]
+            chosen = q.candidate(best)
             out[(min(q.record, chosen.record), max(q.record, chosen.record))] = self._pair(
                 q, chosen, posterior[best]
             )
@@ -399,10 +408,10 @@ class ContextLinker:
         scored = self.scorer.score_rows(self.rows[q.record], self.scorer.positions([chosen.record]))
         fields = scored.explanation(0, self.labels)
         shift = weight - float(scored.match_weight[0])
-        tier = [c for c in q.candidates if c.tier == chosen.tier]
+        tier = int((q.tiers == chosen.tier).sum())
         where = ("around it", "one step further out", "named in the same role elsewhere")[chosen.tier]
         fields["context"] = {
-            "level": f"fits best of {len(q.candidates)} persons in context; of {len(tier)} {where} ({q.via})",
+            "level": f"fits best of {len(q)} persons in context; of {tier} {where} ({q.via})",
             "weight": shift,
             "bayes_factor": math.pow(2.0, shift),
         }
@@ -433,16 +442,32 @@ def _kept_apart(mine: list[int], theirs: list[int], cannot: set[tuple[int, int]]
 
 def estimate_pi(questions: list[_Question], steps: int = EM_STEPS) -> Tiers:
     """How often a partial record is one of the persons in each tier of its context, by EM (no
-    labels): each tier's share is the mean posterior mass on it over the records that have it."""
+    labels): each tier's share is the mean posterior mass on it over the records that have it.
+    Every question's candidates sit in flat arrays, so one step is a few array operations (at a
+    million records there are tens of thousands of questions)."""
     pi: Tiers = (0.3, 0.1, 0.1)
-    has = [sum(q.persons(len(TIERS))[t] > 0 for q in questions) for t in TIERS]
+    if not questions:
+        return pi
+    tiers = len(TIERS)
+    weights = np.concatenate([q.weights for q in questions])
+    tier = np.concatenate([q.tiers for q in questions])
+    sizes = np.array([len(q) for q in questions])
+    which = np.repeat(np.arange(len(questions)), sizes)
+    top = np.maximum.reduceat(weights, np.concatenate([[0], np.cumsum(sizes)[:-1]]))
+    k = np.array([q.persons(tiers) for q in questions], dtype=np.float64)
+    present = k > 0
+    has = present.sum(axis=0)
+    lifted = np.exp2(weights - top[which])
     for _ in range(steps):
-        mass = np.zeros(len(TIERS))
-        for q in questions:
-            mass += np.bincount(q.arrays()[1], weights=q.posterior_array(pi), minlength=len(TIERS))
-        new = tuple(min(max(m / h, 1e-6), 0.98) if h else 0.0 for m, h in zip(mass, has, strict=True))
+        shares = np.asarray(pi)
+        per_person = np.where(present, shares / np.maximum(k, 1.0), 0.0)
+        scaled = per_person[which, tier] * lifted
+        rest = (1.0 - (present * shares).sum(axis=1)) * np.exp2(-top)
+        posterior = scaled / (np.bincount(which, scaled, minlength=len(questions)) + rest)[which]
+        mass = np.bincount(tier, posterior, minlength=tiers)
+        new = [min(max(float(m) / h, 1e-6), 0.98) if h else 0.0 for m, h in zip(mass, has, strict=True)]
         if sum(new) > 0.99:  # the shares of one record's tiers must leave room for 'elsewhere'
-            new = tuple(x * 0.99 / sum(new) for x in new)
+            new = [x * 0.99 / sum(new) for x in new]
         done = max(abs(a - b) for a, b in zip(new, pi, strict=True)) < 1e-6
         pi = tuple(new)
         if done:
