@@ -3,23 +3,26 @@ guest who gave only a first name.
 
 Such a record carries too little for the model to link it against everyone on file, yet analysts link
 it every day by asking who *Ricky* is among the people already around that child. This step asks the
-same question with numbers. A partial record's context has two tiers. Near: the persons on other
+same question with numbers. A partial record's context has three tiers. Near: the persons on other
 telling events (those that can evidence exploitation, as the network counts them: missing episodes,
 referrals, sexual or CSE-flagged crimes) of the persons in its event (the child's other episodes,
 crimes and referrals). Far: one step further out (the near persons' other telling events), and the
 persons seen at or living at its event's place (the same hotel, the address where the child was
-found). If the record is one of the k_t persons of tier t with probability pi_t, and the model's
+found). Same role: the persons named in the same role of the same kind of event elsewhere (the member
+of staff who made another hotel report). If the record is one of the k_t persons of tier t with probability pi_t, and the model's
 fields give candidate X the Bayes factor BF(X) (the Splink weights, term frequencies included,
 mirrored by the fast scorer), then
 
     P(record is X) = (pi_t / k_t) BF(X) / (sum over Y of (pi_t(Y) / k_t(Y)) BF(Y) + 1 - sum of pi_t)
 
 so two persons called Chris around the same child share the probability and neither is linked: the
-record stays apart unless one candidate fits clearly better. pi_near and pi_far are estimated without
-labels by EM over every partial record with a context. A record whose best candidate reaches the match
-threshold is joined to it; joined fragments can then fit better, so the step runs two rounds.
+record stays apart unless one candidate fits clearly better; an unresolved fragment that fits is not
+counted beside a fuller candidate (it is most likely a piece of it). The shares pi_t are estimated
+without labels by EM, for each kind of record (event type and role) with enough questions. A record
+whose best candidate reaches the match threshold is joined to it; joined fragments can then fit
+better, so the step runs two rounds.
 
-Only event membership and kinds, event places and postcodes are read besides the linkage frame:
+Only event membership, kinds and roles, event places and postcodes are read besides the linkage frame:
 ethnicity and nationality never reach this step (tests/test_ethics.py shuffles them end to end).
 """
 
@@ -480,7 +483,7 @@ MIN_KIND = 100  # questions a kind needs for its own shares; fewer use the share
 
 def estimate_pi_by_kind(questions: list[_Question]) -> dict[str, Tiers]:
     """The tiers' shares for each kind of record with enough questions to say ("" for all kinds): a
-    hotel's member of staff is usually someone seen at that hotel before, a guest less often."""
+    hotel's reporting member of staff is usually someone named on other reports, a guest rarely."""
     by_kind: dict[str, list[_Question]] = defaultdict(list)
     for q in questions:
         by_kind[q.kind].append(q)
