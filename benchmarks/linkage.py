@@ -119,7 +119,9 @@ def run_joindots(frame: pd.DataFrame) -> pd.DataFrame:
 
 def persons(frame: pd.DataFrame, model: dict, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Clusters as `joindots link` makes them from the pairs: split where a person contradicts itself
-    (joindots.link.contradictions), then partial records joined by context (joindots.link.context)."""
+    (joindots.link.contradictions) and where an undated record only bridges two persons
+    (joindots.link.bridges), then partial records joined by context (joindots.link.context)."""
+    from joindots.link.bridges import bridging_records
     from joindots.link.cluster import cluster_records
     from joindots.link.context import ContextLinker
     from joindots.link.contradictions import contradictions
@@ -133,6 +135,9 @@ def persons(frame: pd.DataFrame, model: dict, pairs: pd.DataFrame, threshold: fl
     def cluster(extra: list) -> dict[int, int]:
         return cluster_records(ids, edges + extra, threshold, cannot_link=cannot)
 
+    clusters = cluster([])
+    undated = set(frame.loc[frame["dob"].isna(), "unique_id"].astype(int).tolist())
+    cannot += bridging_records(undated, clusters, edges, threshold)
     clusters = cluster([])
     if get_settings().link_by_context:
         context = pickle.loads(Path(frame.attrs["context"]).read_bytes())

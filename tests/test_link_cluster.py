@@ -76,3 +76,22 @@ def test_decisions_always_hold_and_the_result_is_maximal(pairs, must, cannot, th
     graph.add_nodes_from(clusters)
     graph.add_edges_from((a, b) for a, b in edges if clusters[a] == clusters[b])
     assert _groups(clusters) == {frozenset(c) for c in nx.connected_components(graph)}
+
+
+def test_not_the_same_between_two_noisy_records_leaves_the_person_whole() -> None:
+    # a person's records 1-6 (two addresses: 1-3 and 4-6, joined by name, birth date and phone);
+    # 7 is a noisy record of the first address, 8 of the second, and the model says 7 and 8 differ.
+    # Cutting the chain between the addresses would split the person in half; the least evidence
+    # to cut is 8's one pair.
+    halves = [(a, b, 0.99999) for a, b in [(1, 2), (2, 3), (1, 3), (4, 5), (5, 6), (4, 6)]]
+    across = [(1, 4, 0.9999), (2, 5, 0.9999), (3, 6, 0.9999)]
+    noisy = [(1, 7, 0.99), (2, 7, 0.99), (4, 8, 0.95)]
+    clusters = cluster_records(range(1, 9), halves + across + noisy, 0.9, cannot_link=[(7, 8)])
+    assert _groups(clusters) == {frozenset(range(1, 8)), frozenset({8})}
+
+
+def test_a_must_link_is_never_cut() -> None:
+    # 1 and 3 are different; the weakest pair is 2-3, but an analyst said 2 and 3 are the same
+    pairs = [(1, 2, 0.999), (2, 3, 0.91)]
+    clusters = cluster_records([1, 2, 3], pairs, 0.9, must_link=[(2, 3)], cannot_link=[(1, 3)])
+    assert _groups(clusters) == {frozenset({1}), frozenset({2, 3})}

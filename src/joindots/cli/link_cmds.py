@@ -48,9 +48,11 @@ def summary_table(summary: RunSummary, previous: dict[str, Any] | None) -> Table
         "pairs at threshold": "strong_pairs",
         "joined by context": "context_pairs",
         "kept apart as contradictions": "split_pairs",
+        "kept apart as bridges": "bridge_pairs",
     }
     rows += [("joined by context", summary.context_pairs)]
     rows += [("kept apart as contradictions", summary.split_pairs)]
+    rows += [("kept apart as bridges", summary.bridge_pairs)]
     for name, value in rows:
         key = keys.get(name, name.split()[0])
         table.add_row(name, str(value), str(prev.get(key, "-")))

@@ -1,18 +1,27 @@
 """Clustering records into people: pairs at or above the threshold and analysts' "same" decisions join
-records; "different" decisions are hard constraints that no cluster may break.
+records; "not the same" (an analyst's decision, or a contradiction the run found) keeps two records
+apart, and no cluster may break it.
 
-Greedy agglomeration over a union-find: must-links first, then pairs by descending probability. A merge
-that would put both ends of a cannot-link pair in one cluster is refused. With no cannot-links this is
-exactly connected components; with them, every cannot-link pair always ends apart and the result is
-maximal (any refused edge would have joined a cannot-link pair).
+Must-links first (one that would join a "not the same" pair is refused), then every pair at the
+threshold: connected components. A component that holds a "not the same" pair is cut where the
+evidence holding it together is least: the minimum cut between the two records (networkx), each pair
+weighing what its probability says (-log2(1 - p) bits, so 0.99 holds twice as hard as 0.9), a must-link
+infinitely. One noisy record that contradicts another leaves its person alone, instead of the chain
+breaking between two halves of a person's thirty records. Pairs a cut removed are then offered again,
+strongest first, and kept wherever they join no "not the same" pair, so the result is maximal: every
+pair left between two clusters would have joined a pair that must stay apart.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import networkx as nx
+
 Pair = tuple[int, int, float]
+MAX_STRENGTH = 64.0  # bits: p = 1.0 in floating point is strong, not infinite (a must-link is)
 
 
 @dataclass
@@ -21,6 +30,10 @@ class _Forest:
 
     parent: dict[int, int] = field(default_factory=dict)
     apart: dict[int, set[int]] = field(default_factory=dict)  # only roots with a cannot-link
+
+    def add(self, x: int) -> None:
+        if x not in self.parent:
+            self.parent[x] = x
 
     def find(self, x: int) -> int:
         root = x
@@ -45,6 +58,17 @@ class _Forest:
             self.apart.setdefault(big, set()).update(moved)
         return True
 
+    def keep_apart(self, a: int, b: int) -> None:
+        self.apart.setdefault(a, set()).add(b)
+        self.apart.setdefault(b, set()).add(a)
+
+
+def strength(probability: float) -> float:
+    """How hard a pair holds two records together, in bits: -log2(1 - p), at most MAX_STRENGTH."""
+    if probability >= 1.0:
+        return MAX_STRENGTH
+    return min(MAX_STRENGTH, -math.log2(1.0 - probability))
+
 
 def cluster_records(
     record_ids: Iterable[int],
@@ -57,27 +81,88 @@ def cluster_records(
 
     Records mentioned only in pairs or decisions are clustered too. A must-link that contradicts
     cannot-links (directly or through other must-links) is refused: "not the same" wins."""
-    forest: _Forest = _Forest()
-
-    def add(x: int) -> None:
-        if x not in forest.parent:
-            forest.parent[x] = x
-
+    decided = _Forest()
     for r in record_ids:
-        add(r)
+        decided.add(r)
     cannot = [(a, b) for a, b in cannot_link if a != b]
     for a, b in cannot:
-        add(a)
-        add(b)
-        forest.apart.setdefault(a, set()).add(b)
-        forest.apart.setdefault(b, set()).add(a)
-    edges = sorted(must_link)
+        decided.add(a)
+        decided.add(b)
+        decided.keep_apart(a, b)
+    must = []
+    for a, b in sorted(must_link):
+        decided.add(a)
+        decided.add(b)
+        if decided.union(a, b):
+            must.append((a, b))
     strong = [(a, b, p) for a, b, p in pairs if p >= threshold]
-    strong.sort(key=lambda e: (-e[2], e[0], e[1]))
-    for a, b in [*edges, *((a, b) for a, b, _ in strong)]:
-        add(a)
-        add(b)
-        forest.union(a, b)
+    removed = _cuts(decided, strong, must, cannot)
+    out = _Forest(apart={})
+    for r in decided.parent:
+        out.add(r)
+    for a, b in cannot:
+        out.keep_apart(a, b)
+    cut = {(a, b) for a, b, _ in removed}
+    for a, b in must:
+        out.union(a, b)
+    for a, b, _ in strong:
+        if (min(a, b), max(a, b)) not in cut:
+            out.add(a)
+            out.add(b)
+            out.union(a, b)
+    for a, b, _ in sorted(removed, key=lambda e: (-e[2], e[0], e[1])):
+        out.union(a, b)
+    return _named(out)
+
+
+def _cuts(
+    decided: _Forest, strong: list[Pair], must: list[tuple[int, int]], cannot: list[tuple[int, int]]
+) -> list[Pair]:
+    """The pairs to remove so that no component holds a cannot-link pair: minimum cuts, one pair at a time."""
+    if not cannot:
+        return []
+    joined = _Forest()
+    for r in decided.parent:
+        joined.add(r)
+    for a, b in must:
+        joined.union(a, b)
+    for a, b, _ in strong:
+        joined.add(a)
+        joined.add(b)
+        joined.union(a, b)
+    broken = {joined.find(a) for a, b in cannot if joined.find(a) == joined.find(b)}
+    if not broken:
+        return []
+    graph = _graph(
+        [e for e in strong if joined.find(e[0]) in broken], [m for m in must if joined.find(m[0]) in broken]
+    )
+    removed: list[Pair] = []
+    for a, b in cannot:
+        if a in graph and b in graph and nx.has_path(graph, a, b):
+            _, (side_a, _) = nx.minimum_cut(graph, a, b)
+            crossing = [(x, y) for x, y in graph.edges(side_a) if (x in side_a) != (y in side_a)]
+            for x, y in crossing:
+                p = graph[x][y]["probability"]
+                removed.append((min(x, y), max(x, y), p))
+                graph.remove_edge(x, y)
+    return removed
+
+
+def _graph(strong: list[Pair], must: list[tuple[int, int]]) -> nx.Graph:
+    """The pairs as a graph whose capacities are their strengths (the strongest of repeated pairs);
+    a must-link has no capacity, which networkx reads as infinite."""
+    graph = nx.Graph()
+    for a, b, p in strong:
+        held = graph.get_edge_data(a, b)
+        if held is None or held["capacity"] < strength(p):
+            graph.add_edge(a, b, capacity=strength(p), probability=p)
+    for a, b in must:
+        graph.add_edge(a, b)
+        graph[a][b].pop("capacity", None)
+    return graph
+
+
+def _named(forest: _Forest) -> dict[int, int]:
     members: dict[int, list[int]] = {}
     for r in forest.parent:
         members.setdefault(forest.find(r), []).append(r)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from joindots.audit import Action, record_access
 from joindots.errors import InvalidInput, NotFound
+from joindots.link.bridges import bridging_records
 from joindots.link.cluster import cluster_records
 from joindots.link.identity import assign_ids
 from joindots.settings import get_settings
@@ -155,6 +156,7 @@ class RunSummary:
     peak_mib: dict[str, int] = field(default_factory=dict)  # process peak so far, after each step
     context_pairs: int = 0  # pairs of a partial record and the person its context points to
     split_pairs: int = 0  # pairs of records of one chain the model said were different people
+    bridge_pairs: int = 0  # pairs of an undated record and a person it only bridged to (link/bridges.py)
 
 
 def latest_done_run(session: Session) -> LinkRun | None:
@@ -254,6 +256,7 @@ class _Run:
         self.current: str | None = None
         self.context_pairs = 0
         self.contradictions: list[tuple[int, int]] = []
+        self.bridges: list[tuple[int, int]] = []  # undated records kept from persons they only bridge to
 
     def step(self, name: str | None) -> None:
         now = time.perf_counter()
@@ -287,6 +290,11 @@ class _Run:
             return cluster_records(records, edges + extra, self.run.threshold, must, cannot)
 
         if self.contradictions:
+            clusters = cluster([])
+        undated = set(frame.loc[frame["dob"].isna(), "unique_id"].astype(int).tolist())
+        self.bridges = bridging_records(undated, clusters, edges, self.run.threshold, must)
+        if self.bridges:
+            cannot = cannot + self.bridges
             clusters = cluster([])
         if get_settings().link_by_context:
             self.step("link partial records by context")
@@ -380,6 +388,7 @@ class _Run:
             peak_mib=self.peak_mib,
             context_pairs=self.context_pairs,
             split_pairs=len(self.contradictions),
+            bridge_pairs=len(self.bridges),
         )
         self.run.stats = asdict(summary)
         self.run.status, self.run.finished_at = "done", utcnow()
