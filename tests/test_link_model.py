@@ -11,9 +11,11 @@ import pytest
 
 from joindots.link.evaluate import evaluate
 from joindots.link.explain import explain_pair, explanation_of, explanations, level_labels
+from joindots.link.frame import build_frame
 from joindots.link.instant import matcher_for
 from joindots.link.model import M_FLOOR, score_pairs, train_model
 from joindots.link.names import fold, fold_address, name_keys, phonetic
+from joindots.link.scorer import FastScorer
 from link_model_world import World, build_world
 
 
@@ -147,6 +149,35 @@ def test_keying_slips_reach_their_levels(world: World) -> None:
     assert fields["forename"]["level"] == "swapped with surname"
     assert fields["dob"]["level"] == "one character off" and fields["dob"]["weight"] > 0
     assert fields["postcode"]["level"] == "one character off"
+
+
+def test_a_shared_birth_date_is_a_candidate_only_with_more_in_common(world: World) -> None:
+    """At a million records thousands share each birth date: blocking on it alone made most of the
+    candidate pairs. A shared date pairs two records only where their names or places also agree
+    somewhere (the instant scorer blocks as Splink does, tests/test_link_instant.py)."""
+    frame = world.frame
+    known = frame[
+        frame["forename"].notna()
+        & frame["surname"].str.len().ge(5)
+        & frame["dob"].notna()
+        & frame["postcode"].str.contains(" ", na=False)
+        & ~frame["forename_initial"].eq("z")
+        & ~frame["surname_start"].eq("qui")
+    ]
+    base = known.iloc[0]
+    scorer = FastScorer(world.model, frame)
+    position = int(scorer.positions([int(base["unique_id"])])[0])
+
+    def candidate(**fields: str) -> bool:
+        stranger = {"forename": "Zebedee", "surname": "Quillfeather", "postcode": "ZZ9 9ZZ", **fields}
+        row = build_frame(pd.DataFrame([{"unique_id": 999_990, "dob": base["dob"], **stranger}]))
+        return position in scorer.candidate_rows(row.to_dict("records")[0])
+
+    slip = base["surname"][:1] + ("x" if base["surname"][1] != "x" else "y") + base["surname"][2:]
+    assert not candidate()
+    assert candidate(surname=slip)  # 'Smith' keyed as 'Sxith': another sound, another start
+    assert candidate(forename=base["surname"], surname=base["forename"])  # swapped
+    assert candidate(postcode=base["postcode_district"] + " 9ZZ")  # the same district
 
 
 def test_instant_match_of_a_stored_record(world: World, pairs: pd.DataFrame) -> None:
