@@ -138,8 +138,11 @@ def _cuts(
     )
     removed: list[Pair] = []
     for a, b in cannot:
-        if a in graph and b in graph and nx.has_path(graph, a, b):
-            _, (side_a, _) = nx.minimum_cut(graph, a, b)
+        if a not in graph or b not in graph:
+            continue
+        component = nx.node_connected_component(graph, a)
+        if b in component:  # cut within this person's records only, not all the graph's
+            _, (side_a, _) = nx.minimum_cut(graph.subgraph(component), a, b)
             crossing = [(x, y) for x, y in graph.edges(side_a) if (x in side_a) != (y in side_a)]
             for x, y in crossing:
                 p = graph[x][y]["probability"]
