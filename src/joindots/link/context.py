@@ -228,6 +228,10 @@ class ContextLinker:
         return _pairs_frame(found), clusters
 
     def _questions(self, clusters: Clusters, cannot: set[tuple[int, int]]) -> list[_Question]:
+        apart: dict[int, set[int]] = defaultdict(set)  # record -> records it must stay apart from
+        for a, b in cannot:
+            apart[a].add(b)
+            apart[b].add(a)
         members: dict[int, list[int]] = defaultdict(list)
         for record, cluster in clusters.items():
             members[cluster].append(record)
@@ -252,7 +256,7 @@ class ContextLinker:
             for tier, persons in ((NEAR, near), (FAR, far), (ROLE, role)):
                 for x in sorted(persons):
                     theirs = members.get(x, [x])
-                    if not _kept_apart(mine, theirs, cannot):
+                    if not _kept_apart(mine, theirs, apart):
                         if x not in described:  # a busy person is in many contexts: described once
                             described[x] = (all(r in self.partial for r in theirs), self._distinct(theirs))
                         tiers[x] = tier
@@ -438,9 +442,13 @@ def _listed(values: Any) -> list[Any]:
     return [] if values is None else list(values)
 
 
-def _kept_apart(mine: list[int], theirs: list[int], cannot: set[tuple[int, int]]) -> bool:
-    """Whether an analyst decided a record of one cluster is not the same as a record of the other."""
-    return bool(cannot) and any((min(a, b), max(a, b)) in cannot for a in mine for b in theirs)
+def _kept_apart(mine: list[int], theirs: list[int], apart: dict[int, set[int]]) -> bool:
+    """Whether a record of one cluster must stay apart from a record of the other (an analyst's
+    decision, a contradiction, a bridge): only records with such a pair are looked at."""
+    if not apart:
+        return False
+    held = [apart[a] for a in mine if a in apart]
+    return bool(held) and not set(theirs).isdisjoint(set().union(*held))
 
 
 def estimate_pi(questions: list[_Question], steps: int = EM_STEPS) -> Tiers:
