@@ -75,6 +75,8 @@ def main() -> None:
                 r = evaluate_groups(session, truth / "groups.csv", truth / "records.csv", view)
                 print(f"{view}: {r['found']} of {r['true_groups']} true groups found with member F1 >= 0.8 "
                       f"(share {r['share_found']:.3f}); {r['our_groups']} groups built")  # fmt: skip
+                print(f"  on the members on record ({r['members_without_record']} have no record): "
+                      f"{r['found_on_record']} of {r['true_groups']} (share {r['share_found_on_record']:.3f})")  # fmt: skip
                 found = Counter(stability[g["best_group"]] for g in r["groups"] if g["f1"] >= 0.8)
                 print(f"  the found groups' stability: {dict(sorted(found.items()))}")
                 missed = [g for g in r["groups"] if g["f1"] < 0.8]

@@ -155,6 +155,8 @@ def test_evaluate_groups_against_truth(cli_db: Engine, tmp_path: Path) -> None:
     # G0 is found whole; G1's best match is {E, G} (2 of 4 true members, F1 2*2/(2+4) = 0.667)
     assert "1 of 2 true groups found" in out
     assert "0.667" in out and "1.000" in out
+    # T9 has no record in any source: on the 3 members on record, {E, G} has F1 2*2/(2+3) = 0.8
+    assert "on the members on record (1 without a record in any source): 2 of 2" in out
 
 
 def test_web_summary_empty_then_filled_and_export_by_view(cli_db: Engine, tmp_path: Path) -> None:

@@ -59,6 +59,11 @@ def evaluate_groups_cmd(
         f"{result['found']} of {result['true_groups']} true groups found with member F1 >= 0.8 "
         f"(share {result['share_found']:.3f}); {result['our_groups']} groups built"
     )
+    console.print(
+        f"on the members on record ({result['members_without_record']} without a record in any "
+        f"source): {result['found_on_record']} of {result['true_groups']} "
+        f"(share {result['share_found_on_record']:.3f})"
+    )
 
 
 def timeline_cmd(

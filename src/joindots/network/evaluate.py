@@ -1,5 +1,7 @@
 """How many true groups (from a synthetic world's truth) the latest build found: for each true group, the
-best member F1 over our groups of one view, with our persons mapped to true people by their records."""
+best member F1 over our groups of one view, with our persons mapped to true people by their records.
+Also counted on the members on record (those with a record in some source; a synthetic group can hold
+an offender no agency ever recorded): the share that measures the tool rather than the data."""
 
 from __future__ import annotations
 
@@ -60,16 +62,25 @@ def evaluate_groups(
     }
     truth = pd.read_csv(groups_csv, dtype=str)
     offenders = truth[truth["role"] == "offender"].groupby("group_id")["person_id"].apply(set)
+    on_record = set(pd.read_csv(records_csv, dtype=str, usecols=["person_id"])["person_id"])
     per_group = []
     for gid, members in offenders.items():
-        best_key, best = max(
-            ((k, f1(m, members)) for k, m in ours.items()), key=lambda kv: kv[1], default=("", 0.0)
-        )
+        best_key, best = _best(ours, members)
+        seen = members & on_record  # a member with no record in any source: no tool can find them
         per_group.append(
-            {"true_group": gid, "size": len(members), "best_group": best_key, "f1": round(best, 4)}
-        )
+            {"true_group": gid, "size": len(members), "best_group": best_key, "f1": round(best, 4),
+             "on_record": len(seen), "f1_on_record": round(_best(ours, seen)[1], 4)}
+        )  # fmt: skip
     found = sum(g["f1"] >= GOOD for g in per_group)
+    found_on_record = sum(g["f1_on_record"] >= GOOD for g in per_group)
+    members = set().union(*offenders) if len(offenders) else set()
     return {
         "view": view, "true_groups": len(per_group), "our_groups": len(ours), "found": found,
         "share_found": round(found / len(per_group), 4) if per_group else 0.0, "groups": per_group,
+        "members_without_record": len(members - on_record), "found_on_record": found_on_record,
+        "share_found_on_record": round(found_on_record / len(per_group), 4) if per_group else 0.0,
     }  # fmt: skip
+
+
+def _best(ours: dict[str, set[str]], members: set[str]) -> tuple[str, float]:
+    return max(((k, f1(m, members)) for k, m in ours.items()), key=lambda kv: kv[1], default=("", 0.0))
