@@ -143,52 +143,32 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
     ]
 
 
-# What must hold besides a blocking rule's keys for a pair to be worth scoring. Each is a plain SQL
-# condition the instant scorer (joindots.link.scorer) also compiles: the rule's equalities find the
-# candidates, the condition filters them, so a million records never score every same-birthday or
-# same-name pair (66M candidate pairs at 1M records before these filters, 8M after).
-# the names agree somewhere: an initial, the surname's start or a slip in it, the two swapped, or one
-# is missing
-NAMES_NEAR = (
-    "l.forename_initial = r.forename_initial",
-    "l.surname_start = r.surname_start",
-    "l.forename_phonetic = r.surname_phonetic",
-    "l.surname_phonetic = r.forename_phonetic",
-    "l.forename_fold IS NULL",
-    "r.forename_fold IS NULL",
-    "l.surname_fold IS NULL",
-    "r.surname_fold IS NULL",
-    "levenshtein(l.surname_fold, r.surname_fold) <= 1",
-)
+# Broad keys (a birth date, a name) pair a million records by the tens of millions (66M candidate
+# pairs at 1M records when each was a rule of its own): each is paired only with something more that
+# agrees, an equality or a missing value. The alternatives that pair most are rules of their own (the
+# database's hash join finds exactly their pairs); the rarer ones filter one rule. Splink leaves out
+# of each rule the pairs of the rules before it by evaluating the earlier rules' whole conditions on
+# its candidates, so string functions appear only in the last rules.
 # the birth dates share a year or a day and month (every dob level but 'else'), or one is missing
-DOB_CLOSE = ("l.dob_year = r.dob_year", "l.dob_month_day = r.dob_month_day")
-DOB_NEAR = (*DOB_CLOSE, "l.dob IS NULL", "r.dob IS NULL")
-# the places agree somewhere: a postcode district, a postcode a key or two off (a wrong key, two keys
-# swapped), two address words
-PLACE_NEAR = (
-    "l.postcode_district = r.postcode_district",
-    "levenshtein(l.postcode, r.postcode) <= 2",
-    "array_length(list_intersect(l.address_keys, r.address_keys)) >= 2",
-)
-# the same surname and year: the birth date agrees but for a slip, or the forenames share an initial
-# (the other rules find a forename's slips)
-SAME_YEAR_NEAR = (
-    "l.dob_month_day = r.dob_month_day",
-    "l.dob = r.dob_swapped",
-    "l.forename_initial = r.forename_initial",
-    "l.forename_fold IS NULL",
-    "r.forename_fold IS NULL",
-)
+DOB_MONTH_DAY = ("l.dob_month_day = r.dob_month_day",)
+DOB_NEAR = ("l.dob_year = r.dob_year", *DOB_MONTH_DAY, "l.dob IS NULL", "r.dob IS NULL")
+SAME_DISTRICT = ("l.postcode_district = r.postcode_district",)
+# slips only a string function sees: a postcode a key or two off (a wrong key, two keys swapped), a
+# surname one key off, an address with a slip (Jaro-Winkler, six times faster here than words shared)
+POSTCODE_SLIP = "levenshtein(l.postcode, r.postcode) <= 2"
+SURNAME_SLIP = "levenshtein(l.surname_fold, r.surname_fold) <= 1"
+ADDRESS_SLIP = "jaro_winkler_similarity(l.address_fold, r.address_fold) >= 0.92"
 
 
-def _filtered(keys: str, *alternatives: tuple[str, ...]) -> CustomRule:
+def _any(keys: str, *alternatives: str) -> CustomRule:
     """The pairs with equal `keys` (SQL equalities, the index) of which any alternative holds."""
-    return CustomRule(f"{keys} AND ({' OR '.join(c for group in alternatives for c in group)})")
+    return CustomRule(f"{keys} AND ({' OR '.join(alternatives)})")
 
 
 def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
-    """Candidate pairs: each rule catches what the others miss (swaps, slips, partial records). Plain
-    equalities first; the broad keys (a birth date, a name) only with corroboration (see above)."""
+    """Candidate pairs: each rule catches what the others miss (swaps, slips, partial records)."""
+    same_dob = "l.dob = r.dob"
+    surname_year = "l.surname_phonetic = r.surname_phonetic AND l.dob_year = r.dob_year"
     return [
         block_on("postcode"),
         block_on("address_fold"),
@@ -199,21 +179,61 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
         # an initial ('J Lees') against the same surname
         CustomRule("l.surname_fold = r.surname_fold AND l.forename_fold = r.forename_initial"),
         CustomRule("l.surname_fold = r.surname_fold AND l.forename_initial = r.forename_fold"),
-        _filtered("l.dob = r.dob", NAMES_NEAR, PLACE_NEAR),
-        _filtered("l.surname_phonetic = r.surname_phonetic AND l.dob_year = r.dob_year", SAME_YEAR_NEAR),
-        _filtered(
+        # the same birth date and names that agree somewhere: an initial, the surname's start, the
+        # two swapped, or one missing; or the same postcode district
+        CustomRule(f"{same_dob} AND l.forename_initial = r.forename_initial"),
+        CustomRule(f"{same_dob} AND l.surname_start = r.surname_start"),
+        CustomRule(f"{same_dob} AND l.postcode_district = r.postcode_district"),
+        _any(
+            same_dob,
+            "l.forename_phonetic = r.surname_phonetic",
+            "l.surname_phonetic = r.forename_phonetic",
+            "l.forename_fold IS NULL",
+            "r.forename_fold IS NULL",
+            "l.surname_fold IS NULL",
+            "r.surname_fold IS NULL",
+        ),
+        # the same surname and year: the forenames share an initial or one is missing, or the birth
+        # date agrees but for a slip (the other rules find a forename's slips)
+        CustomRule(f"{surname_year} AND l.forename_initial = r.forename_initial"),
+        _any(
+            surname_year,
+            "l.dob_month_day = r.dob_month_day",
+            "l.dob = r.dob_swapped",
+            "l.forename_fold IS NULL",
+            "r.forename_fold IS NULL",
+        ),
+        # the same names and a birth date that agrees somewhere or is missing, or the same district
+        _any(
             "l.forename_phonetic = r.forename_phonetic AND l.surname_phonetic = r.surname_phonetic",
-            DOB_NEAR,
-            PLACE_NEAR,
+            *DOB_NEAR,
+            *SAME_DISTRICT,
         ),
         # a slip late in the surname changes its sound code ('Maynard', 'Maymard'): its start does not
-        _filtered(
-            "l.forename_fold = r.forename_fold AND l.surname_start = r.surname_start", DOB_NEAR, PLACE_NEAR
+        _any(
+            "l.forename_fold = r.forename_fold AND l.surname_start = r.surname_start",
+            *DOB_NEAR,
+            *SAME_DISTRICT,
         ),
         # no forename against the same surname: the missing side filtered before the join (one rule per
-        # side), so a million records never pair every same-surname record first
-        _filtered("l.surname_fold = r.surname_fold AND l.forename_fold IS NULL", DOB_CLOSE, PLACE_NEAR),
-        _filtered("l.surname_fold = r.surname_fold AND r.forename_fold IS NULL", DOB_CLOSE, PLACE_NEAR),
+        # side), so a million records never pair every same-surname record first (the same year: the
+        # surname sound's rules above)
+        _any("l.surname_fold = r.surname_fold AND l.forename_fold IS NULL", *DOB_MONTH_DAY, *SAME_DISTRICT),
+        _any("l.surname_fold = r.surname_fold AND r.forename_fold IS NULL", *DOB_MONTH_DAY, *SAME_DISTRICT),
+        # slips, last (their string functions would be evaluated on every later rule's candidates): a
+        # birth date and a slip in the surname or postcode; a forename and a surname's start, or a
+        # surname and no forenames, and a slip in the postcode or address
+        _any(same_dob, SURNAME_SLIP, POSTCODE_SLIP),
+        _any(
+            "l.forename_fold = r.forename_fold AND l.surname_start = r.surname_start",
+            POSTCODE_SLIP,
+            ADDRESS_SLIP,
+        ),
+        _any(
+            "l.surname_fold = r.surname_fold AND l.forename_fold IS NULL AND r.forename_fold IS NULL",
+            POSTCODE_SLIP,
+            ADDRESS_SLIP,
+        ),
     ]
 
 

@@ -422,13 +422,17 @@ def _comparisons(settings: Any, compiler: Compiler) -> list[Comparison]:
 
 @dataclass
 class Rule:
-    """A blocking rule: equalities `l.a = r.b` (AND-ed; some columns exploded) give the index key; any
-    other AND-ed condition filters the rows the key finds."""
+    """A blocking rule: equalities `l.a = r.b` (AND-ed; some columns exploded) give the index key, at
+    most KEY_COLUMNS of them; any other AND-ed condition (further equalities included) filters the rows
+    the key finds."""
 
     left: list[str]
     right: list[str]
     exploded: set[str]
     filters: list[Predicate]
+
+
+KEY_COLUMNS = 2  # a key of two vocabulary codes fits an int64 (CodeIndex): a third equality filters
 
 
 def _terms(node: exp.Expr) -> list[exp.Expr]:
@@ -460,7 +464,7 @@ def _rule(blocking_rule: Any, compiler: Compiler) -> Rule:
     filters: list[Predicate] = []
     for term in _terms(sqlglot.parse_one(sql, read="duckdb")):
         pair = _side_equality(term)
-        if pair is None:
+        if pair is None or (not exploded and len(left) == KEY_COLUMNS):
             filters.append(compiler._predicate(term))
             continue
         (_, a), (_, b) = pair
@@ -681,10 +685,18 @@ class FastScorer:
         scalar = {c for r in coded if not r.exploded for c in r.left + r.right}
         lists = {c for r in coded if r.exploded for c in r.left + r.right}
         self.columns = Columns(compiler.scalar | set(self.tf_columns) | scalar, compiler.lists | lists)
-        self.indexes: list[CodeIndex | Index] = [
-            CodeIndex(rule, self.columns) if _coded(rule) else Index(rule, self.columns)
-            for rule in (self.rules if blocking else [])
-        ]
+        # one index per distinct key, shared by the rules that only filter it differently
+        shared: dict[tuple[Any, ...], tuple[CodeIndex | Index, list[list[Predicate]]]] = {}
+        for rule in self.rules if blocking else []:
+            key = (tuple(rule.left), tuple(rule.right), frozenset(rule.exploded))
+            if key not in shared:
+                shared[key] = (
+                    CodeIndex(rule, self.columns) if _coded(rule) else Index(rule, self.columns),
+                    [],
+                )
+            shared[key][1].append(rule.filters)
+        self.indexes = [index for index, _ in shared.values()]
+        self.lookups = list(shared.values())
         self.tf_counts = {c: np.zeros(0, dtype=np.int64) for c in self.tf_columns}
         self.tf_totals = dict.fromkeys(self.tf_columns, 0)
         self.columns.append(frame)
@@ -719,11 +731,13 @@ class FastScorer:
     def candidate_rows(self, row: dict[str, Any]) -> np.ndarray:
         query = Query(row, self.columns)
         found = []
-        for index in self.indexes:
+        for index, filter_sets in self.lookups:
             for rows in index.candidates(row):
-                for keep in index.rule.filters:
-                    rows = rows[keep(Pairs(query, rows))]
-                found.append(rows)
+                for filters in filter_sets:
+                    kept = rows
+                    for keep in filters:
+                        kept = kept[keep(Pairs(query, kept))]
+                    found.append(kept)
         if not found:
             return np.empty(0, dtype=np.int32)
         return np.unique(np.concatenate(found))
