@@ -137,8 +137,10 @@ def persons(frame: pd.DataFrame, model: dict, pairs: pd.DataFrame, threshold: fl
 
     clusters = cluster([])
     undated = set(frame.loc[frame["dob"].isna(), "unique_id"].astype(int).tolist())
-    cannot += bridging_records(undated, clusters, edges, threshold)
-    clusters = cluster([])
+    bridges = bridging_records(undated, clusters, edges, threshold)
+    if bridges:
+        cannot += bridges
+        clusters = cluster([])
     if get_settings().link_by_context:
         context = pickle.loads(Path(frame.attrs["context"]).read_bytes())
         _, clusters = ContextLinker(frame, model, context).link(clusters, cluster, threshold, set(cannot))

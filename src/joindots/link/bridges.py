@@ -22,27 +22,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from joindots.link.cluster import Forest
+
 Edge = tuple[int, int, float]
-
-
-class _Groups:
-    """Union-find over record ids, each group named by its smallest member."""
-
-    def __init__(self) -> None:
-        self.parent: dict[int, int] = {}
-
-    def find(self, x: int) -> int:
-        parent = self.parent
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
 
 
 def bridging_records(
@@ -77,7 +59,10 @@ def _bridges(
     """Within clusters holding both: each group of undated records -> each person (group of dated
     records) it has a pair with -> its strongest pair (probability, undated record, dated record)."""
     inside = _mixed_pairs(undated, clusters, edges, threshold)
-    groups = _Groups()
+    groups = Forest()  # with no records kept apart, a plain union-find
+    for a, b in [*joined_by_analysts, *((a, b) for a, b, _ in inside)]:
+        groups.add(a)
+        groups.add(b)
     for a, b in joined_by_analysts:
         groups.union(a, b)
     for a, b, _ in inside:

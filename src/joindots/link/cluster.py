@@ -25,7 +25,7 @@ MAX_STRENGTH = 64.0  # bits: p = 1.0 in floating point is strong, not infinite (
 
 
 @dataclass
-class _Forest:
+class Forest:
     """Union-find that also keeps, per root, the records its members must never be joined with."""
 
     parent: dict[int, int] = field(default_factory=dict)
@@ -81,7 +81,7 @@ def cluster_records(
 
     Records mentioned only in pairs or decisions are clustered too. A must-link that contradicts
     cannot-links (directly or through other must-links) is refused: "not the same" wins."""
-    decided = _Forest()
+    decided = Forest()
     for r in record_ids:
         decided.add(r)
     cannot = [(a, b) for a, b in cannot_link if a != b]
@@ -97,7 +97,7 @@ def cluster_records(
             must.append((a, b))
     strong = [(a, b, p) for a, b, p in pairs if p >= threshold]
     removed = _cuts(decided, strong, must, cannot)
-    out = _Forest(apart={})
+    out = Forest()
     for r in decided.parent:
         out.add(r)
     for a, b in cannot:
@@ -116,12 +116,12 @@ def cluster_records(
 
 
 def _cuts(
-    decided: _Forest, strong: list[Pair], must: list[tuple[int, int]], cannot: list[tuple[int, int]]
+    decided: Forest, strong: list[Pair], must: list[tuple[int, int]], cannot: list[tuple[int, int]]
 ) -> list[Pair]:
     """The pairs to remove so that no component holds a cannot-link pair: minimum cuts, one pair at a time."""
     if not cannot:
         return []
-    joined = _Forest()
+    joined = Forest()
     for r in decided.parent:
         joined.add(r)
     for a, b in must:
@@ -165,7 +165,7 @@ def _graph(strong: list[Pair], must: list[tuple[int, int]]) -> nx.Graph:
     return graph
 
 
-def _named(forest: _Forest) -> dict[int, int]:
+def _named(forest: Forest) -> dict[int, int]:
     members: dict[int, list[int]] = {}
     for r in forest.parent:
         members.setdefault(forest.find(r), []).append(r)
