@@ -124,6 +124,31 @@ def test_matches_agree_at_the_threshold(world: World) -> None:
             }
 
 
+def test_many_records_scored_at_once_score_as_one_at_a_time(world: World) -> None:
+    """The context step scores thousands of records' candidates in one pass (`score_row_pairs`): each
+    pair gets the levels and weights that scoring its record alone (`score_rows`) gives it."""
+    scorer = FastScorer(world.model, world.frame)
+    rng = np.random.default_rng(5)
+    ids = world.frame["unique_id"].astype(int).to_numpy()
+    left, right, expected = [], [], []
+    for record in rng.choice(ids, 40, replace=False).tolist():
+        row = world.frame[world.frame["unique_id"] == record].to_dict("records")[0]
+        rows = np.unique(np.concatenate([scorer.candidate_rows(row), rng.integers(0, len(ids), 30)]))
+        expected.append(scorer.score_rows(row, rows))
+        left.append(np.full(len(rows), scorer.positions([record])[0]))
+        right.append(rows)
+    batch = scorer.score_row_pairs(np.concatenate(left), np.concatenate(right))
+    alone = {
+        "ids": np.concatenate([e.record_ids for e in expected]),
+        "weight": np.concatenate([e.match_weight for e in expected]),
+    }
+    np.testing.assert_array_equal(batch.record_ids, alone["ids"])
+    np.testing.assert_allclose(batch.match_weight, alone["weight"], rtol=0, atol=1e-9)
+    for field in batch.gammas:
+        gammas = np.concatenate([e.gammas[field] for e in expected])
+        np.testing.assert_array_equal(batch.gammas[field], gammas)
+    assert len(batch.record_ids) > 1000 and (batch.match_probability > 0.9).sum() >= 40
+
 def test_new_records_are_derived_as_build_frame_derives_them(world: World) -> None:
     """`frame_row` is used only while it derives every column `build_frame` derives, identically."""
     columns = ["unique_id", *FIELDS, "middle_names", "source", "record_id", "dob_ambiguous"]

@@ -19,6 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import networkx as nx
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 Pair = tuple[int, int, float]
 MAX_STRENGTH = 64.0  # bits: p = 1.0 in floating point is strong, not infinite (a must-link is)
@@ -80,11 +83,12 @@ def cluster_records(
     """Map every record to its cluster, named by the cluster's smallest record id.
 
     Records mentioned only in pairs or decisions are clustered too. A must-link that contradicts
-    cannot-links (directly or through other must-links) is refused: "not the same" wins."""
-    decided = Forest()
-    for r in record_ids:
-        decided.add(r)
+    cannot-links (directly or through other must-links) is refused: "not the same" wins.
+
+    The connected components come from scipy (a million records in seconds); only the components
+    holding a "not the same" pair are cut, by `_resolve`."""
     cannot = [(a, b) for a, b in cannot_link if a != b]
+    decided = Forest()
     for a, b in cannot:
         decided.add(a)
         decided.add(b)
@@ -96,9 +100,41 @@ def cluster_records(
         if decided.union(a, b):
             must.append((a, b))
     strong = [(a, b, p) for a, b, p in pairs if p >= threshold]
-    removed = _cuts(decided, strong, must, cannot)
+    ends_a = np.fromiter((e[0] for e in strong), np.int64, len(strong))
+    ends_b = np.fromiter((e[1] for e in strong), np.int64, len(strong))
+    joins_a = np.concatenate([ends_a, np.array([a for a, _ in must], np.int64)])
+    joins_b = np.concatenate([ends_b, np.array([b for _, b in must], np.int64)])
+    listed = np.fromiter(record_ids, np.int64)
+    nodes = np.unique(np.concatenate([listed, joins_a, joins_b, np.array(list(decided.parent), np.int64)]))
+    at_a, at_b = np.searchsorted(nodes, joins_a), np.searchsorted(nodes, joins_b)
+    links = coo_matrix((np.ones(len(at_a), np.int8), (at_a, at_b)), shape=(len(nodes), len(nodes)))
+    _, label = connected_components(links, directed=False)
+    name = np.full(int(label.max(initial=-1)) + 1, np.iinfo(np.int64).max)
+    np.minimum.at(name, label, nodes)  # nodes are sorted, but minimum.at says what is meant
+    out = dict(zip(nodes.tolist(), name[label].tolist(), strict=True))
+    component = dict(zip(nodes.tolist(), label.tolist(), strict=True))
+    broken = {component[a] for a, b in cannot if component[a] == component[b]}
+    if broken:
+        inside = set(nodes[np.isin(label, np.fromiter(broken, np.int64, len(broken)))].tolist())
+        out.update(
+            _resolve(
+                inside,
+                [e for e in strong if e[0] in inside],
+                [m for m in must if m[0] in inside],
+                [c for c in cannot if c[0] in inside and c[1] in inside],
+            )
+        )
+    return out
+
+
+def _resolve(
+    records: set[int], strong: list[Pair], must: list[tuple[int, int]], cannot: list[tuple[int, int]]
+) -> dict[int, int]:
+    """Clusters of components that hold "not the same" pairs: cut at the minimum, then the removed
+    pairs offered again, strongest first, wherever they join no "not the same" pair."""
+    removed = _cuts(records, strong, must, cannot)
     out = Forest()
-    for r in decided.parent:
+    for r in records:
         out.add(r)
     for a, b in cannot:
         out.keep_apart(a, b)
@@ -107,8 +143,6 @@ def cluster_records(
         out.union(a, b)
     for a, b, _ in strong:
         if (min(a, b), max(a, b)) not in cut:
-            out.add(a)
-            out.add(b)
             out.union(a, b)
     for a, b, _ in sorted(removed, key=lambda e: (-e[2], e[0], e[1])):
         out.union(a, b)
@@ -116,13 +150,13 @@ def cluster_records(
 
 
 def _cuts(
-    decided: Forest, strong: list[Pair], must: list[tuple[int, int]], cannot: list[tuple[int, int]]
+    records: set[int], strong: list[Pair], must: list[tuple[int, int]], cannot: list[tuple[int, int]]
 ) -> list[Pair]:
     """The pairs to remove so that no component holds a cannot-link pair: minimum cuts, one pair at a time."""
     if not cannot:
         return []
     joined = Forest()
-    for r in decided.parent:
+    for r in records:
         joined.add(r)
     for a, b in must:
         joined.union(a, b)

@@ -54,6 +54,8 @@ ROUNDS = 2  # measured at 100k people: 263 pairs, then 25, then 3
 MAX_CONTEXT = 200  # a near context this wide (a busy hotel over years) is no evidence of who someone is
 MAX_FAR = 3000
 EM_STEPS = 50
+BATCH = 1_000_000  # pairs scored in one pass of array operations
+_NO_IDS, _NO_WEIGHTS = np.empty(0, np.int64), np.empty(0, np.float64)
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,24 @@ class Candidate:
     tier: int = NEAR  # NEAR: around the record's event; FAR: one step further out
 
 
+@dataclass(frozen=True)
+class _Described:
+    """The persons in this round's contexts: whether each is a fragment, and its distinct records,
+    all persons' records in one flat array (person i's are flat[bounds[i]:bounds[i + 1]])."""
+
+    fragment: np.ndarray
+    flat: np.ndarray
+    bounds: np.ndarray
+
+    def records(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The records of these persons, flat, and for each the position of its person in `rows`."""
+        starts = self.bounds[rows]
+        lengths = self.bounds[rows + 1] - starts
+        owner = np.repeat(np.arange(len(rows)), lengths)
+        at = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
+        return self.flat[at], owner
+
+
 class _Question:
     """One partial record and the persons in its context, scored. The candidates are kept as arrays:
     a million records ask tens of thousands of questions of up to 3,000 persons each, and as objects
@@ -153,6 +173,23 @@ class _Question:
         self.records = np.fromiter((c.record for c in candidates), np.int64, n)
         self.weights = np.fromiter((c.weight for c in candidates), np.float64, n)
         self.tiers = np.fromiter((c.tier for c in candidates), np.int64, n)
+
+    @classmethod
+    def of(
+        cls,
+        record: int,
+        via: str,
+        clusters: np.ndarray,
+        records: np.ndarray,
+        weights: np.ndarray,
+        tiers: np.ndarray,
+        kind: str,
+        sizes: tuple[int, ...],
+    ) -> _Question:
+        """A question whose candidates are already arrays (the context step's)."""
+        q = cls(record, via, [], kind, sizes)
+        q.clusters, q.records, q.weights, q.tiers = clusters, records, weights.astype(np.float64), tiers
+        return q
 
     def __len__(self) -> int:
         return len(self.weights)
@@ -239,7 +276,10 @@ class ContextLinker:
         for record, event in self.context.event_of.items():
             events_of[clusters.get(record, record)].add(event)
         pools = self._role_pools(clusters)
-        described: dict[int, tuple[bool, list[int]]] = {}  # person -> (a fragment?, distinct records)
+        sharing: dict[int, set[int]] = {}  # person -> the persons on its telling events (this round)
+        described: dict[int, int] = {}  # person -> its row in `fragment` and `distinct`
+        fragment: list[bool] = []  # a person known only from partial records
+        distinct: list[list[int]] = []  # one record per distinct set of comparable values
         kind_of = self.context.kind_of
         asked = []
         for record in sorted(self.partial):
@@ -247,25 +287,46 @@ class ContextLinker:
             mine = members.get(cluster, [record])
             if not all(m in self.partial for m in mine):
                 continue  # already part of a person with fuller records
-            near, far, via = self._context_of(record, clusters, events_of)
+            near, far, via = self._context_of(record, clusters, events_of, sharing)
             kind = kind_of.get(record, "")
             role, pool_size = self._same_role(record, kind, pools, near | far | {cluster})
             if role:
                 via = f"{via}; people named in other records as {kind.split('/')[-1]}"
-            tiers: dict[int, int] = {}  # person -> tier
-            for tier, persons in ((NEAR, near), (FAR, far), (ROLE, role)):
-                for x in sorted(persons):
+            # persons holding a record this one must stay apart from (a decision, a contradiction)
+            held = {clusters.get(r, r) for m in mine if m in apart for r in apart[m]}
+            persons: list[int] = []
+            tier_of: list[int] = []
+            for tier, tiered in ((NEAR, near), (FAR, far), (ROLE, role)):
+                kept = sorted(tiered - held if held else tiered)
+                persons += kept
+                tier_of += [tier] * len(kept)
+            for x in persons:
+                if x not in described:  # a busy person is in many contexts: described once
                     theirs = members.get(x, [x])
-                    if not _kept_apart(mine, theirs, apart):
-                        if x not in described:  # a busy person is in many contexts: described once
-                            described[x] = (all(r in self.partial for r in theirs), self._distinct(theirs))
-                        tiers[x] = tier
-            if tiers:
-                persons_in = np.fromiter(tiers, np.int64, len(tiers))
-                tier_of = np.fromiter(tiers.values(), np.int8, len(tiers))
-                asked.append((record, via, persons_in, tier_of, kind, (0, 0, pool_size)))
-        self._index(r for _, rs in described.values() for r in rs)
-        return [self._question(*question, described) for question in asked]
+                    described[x] = len(distinct)
+                    fragment.append(all(r in self.partial for r in theirs))
+                    distinct.append(self._distinct(theirs))
+            if persons:
+                rows = np.fromiter((described[x] for x in persons), np.int64, len(persons))
+                asked.append(
+                    (
+                        record,
+                        via,
+                        np.array(persons, np.int64),
+                        np.array(tier_of, np.int64),
+                        kind,
+                        pool_size,
+                        rows,
+                    )
+                )
+        if not asked:
+            return []
+        lengths = np.fromiter((len(d) for d in distinct), np.int64, len(distinct))
+        flat = np.fromiter((r for d in distinct for r in d), np.int64, int(lengths.sum()))
+        self.described = _Described(np.array(fragment, bool), flat, np.concatenate([[0], np.cumsum(lengths)]))
+        self._index(np.unique(flat).tolist())
+        self._score_evidence([(record, self.described.records(rows)[0]) for record, *_, rows in asked])
+        return [self._question(*question) for question in asked]
 
     def _role_pools(self, clusters: Clusters) -> dict[str, tuple[dict[str, set[int]], int]]:
         """For each kind of partial record (a hotel's reporting member of staff, a guest, a person a
@@ -312,7 +373,7 @@ class ContextLinker:
         return list(seen.values())
 
     def _context_of(
-        self, record: int, clusters: Clusters, events_of: dict[int, set[int]]
+        self, record: int, clusters: Clusters, events_of: dict[int, set[int]], sharing: dict[int, set[int]]
     ) -> tuple[set[int], set[int], str]:
         """Near: persons sharing another telling event with the persons in the record's event. Far: one
         step further out, and persons seen or living at the event's place. Too wide a tier is dropped."""
@@ -322,8 +383,8 @@ class ContextLinker:
             return set(), set(), ""
         own = clusters.get(record, record)
         here = {clusters.get(r, r) for r in ctx.records_in.get(event, []) if r != record}
-        near = self._sharing(here, clusters, events_of) - here - {own}
-        far = self._sharing(near, clusters, events_of)
+        near = self._sharing(here, clusters, events_of, sharing) - here - {own}
+        far = self._sharing(near, clusters, events_of, sharing)
         via = ["people on other events with those in this one"]
         place = ctx.place_of.get(event)
         if place is not None:
@@ -336,14 +397,26 @@ class ContextLinker:
         far = far if len(far) <= MAX_FAR else set()
         return near, far, "; ".join(via)
 
-    def _sharing(self, persons: set[int], clusters: Clusters, events_of: dict[int, set[int]]) -> set[int]:
-        """The persons on any telling event of these persons."""
+    def _sharing(
+        self,
+        persons: set[int],
+        clusters: Clusters,
+        events_of: dict[int, set[int]],
+        known: dict[int, set[int]],
+    ) -> set[int]:
+        """The persons on any telling event of these persons (each person's worked out once a round,
+        in `known`: a busy person is in many contexts)."""
         telling = self.context.telling
         out: set[int] = set()
         for person in persons:
-            for other in events_of.get(person, ()):
-                if telling is None or other in telling:
-                    out.update(clusters.get(r, r) for r in self.context.records_in.get(other, []))
+            theirs = known.get(person)
+            if theirs is None:
+                theirs = set()
+                for other in events_of.get(person, ()):
+                    if telling is None or other in telling:
+                        theirs.update(clusters.get(r, r) for r in self.context.records_in.get(other, []))
+                known[person] = theirs
+            out |= theirs
         return out
 
     def _question(
@@ -353,68 +426,103 @@ class ContextLinker:
         persons: np.ndarray,
         tiers: np.ndarray,
         kind: str,
-        sizes: tuple[int, ...],
-        described: dict[int, tuple[bool, list[int]]],
+        pool_size: int,
+        rows: np.ndarray,
     ) -> _Question:
-        """The record's evidence for each person: its best fit among the person's records. Each pair
-        is scored once: later rounds score only records new to the record's context.
+        """The record's evidence for each person: its best fit among the person's records (the lowest
+        record id among equal fits). Each pair is scored once: later rounds score only records new to
+        the record's context.
 
         A fragment (a person known only from partial records, like this one) is not counted as a
         person of its own when another candidate fits at least as well: it is most likely a record of
         that candidate still waiting for its own question, and counting both would split the
         probability between one person's two pieces. Of fragments that fit, only the best is kept."""
-        known = self._evidence(record, {r for x in persons.tolist() for r in described[x][1]})
-        scored = []
-        for person, tier in zip(persons.tolist(), tiers.tolist(), strict=True):
-            fragment, records = described[person]
-            best = max(records, key=known.__getitem__)
-            scored.append((fragment, -known[best], tier, person, best))
-        candidates: list[Candidate] = []
-        top = -math.inf  # the best fit so far: fuller persons come first, then fragments by fit
-        for fragment, minus_weight, tier, person, best in sorted(scored):
-            weight = -minus_weight
-            if fragment and weight > 0 and top >= weight:
-                continue  # (a fragment that does not fit the record is someone else, and counts)
-            candidates.append(Candidate(person, best, weight, tier))
-            top = max(top, weight)
-        return _Question(record, via, candidates, kind, sizes)
+        records, owner = self.described.records(rows)
+        ids, weights = self.evidence[record]
+        fits = weights[np.searchsorted(ids, records)]
+        order = np.lexsort((records, -fits, owner))  # each person's best record first
+        first = order[np.flatnonzero(np.r_[True, owner[order][1:] != owner[order][:-1]])]
+        best, weight = records[first], fits[first]  # one per person, in the order of `persons`
+        fragment = self.described.fragment[rows]
+        top = weight[~fragment].max(initial=-math.inf)
+        fitting = np.flatnonzero(fragment & (weight > 0))
+        keep = ~fragment | (weight <= 0)
+        if len(fitting):  # the best fitting fragment (lowest person id among equals), if it beats all
+            chosen = fitting[
+                np.lexsort((best[fitting], persons[fitting], tiers[fitting], -weight[fitting]))[0]
+            ]
+            keep[chosen] = weight[chosen] > top
+        at = np.flatnonzero(keep)
+        at = at[np.lexsort((best[at], persons[at], tiers[at], -weight[at], fragment[at]))]
+        return _Question.of(
+            record, via, persons[at], best[at], weight[at], tiers[at], kind, (0, 0, pool_size)
+        )
 
-    def _evidence(self, record: int, wanted: set[int]) -> dict[int, float]:
-        """The record's evidence (log2 Bayes factor) against each wanted record: scored once, kept
-        between rounds as two sorted arrays (a million records' questions in dicts would not fit)."""
-        ids, weights = self.evidence.get(record, (np.empty(0, np.int64), np.empty(0, np.float64)))
-        asked = np.fromiter(sorted(wanted), dtype=np.int64, count=len(wanted))
-        at = np.minimum(np.searchsorted(ids, asked), max(len(ids) - 1, 0))
-        fresh = asked[~((at < len(ids)) & (ids[at] == asked))] if len(ids) else asked
-        if len(fresh):
-            scored = self.scorer.score_rows(self.rows[record], self.scorer.positions(fresh.tolist()))
-            ids = np.concatenate([ids, fresh])
-            weights = np.concatenate([weights, scored.match_weight - self.scorer.prior_weight])
+    def _score_evidence(self, wanted: list[tuple[int, np.ndarray]]) -> None:
+        """Score each partial record against the wanted records not scored before, all records' pairs
+        in batches of array operations (one record at a time, the per-call cost dominated at a million
+        records), and keep each record's evidence (log2 Bayes factor) as two sorted arrays between
+        rounds: a million records' questions in dicts would not fit."""
+        left: list[np.ndarray] = []
+        right: list[np.ndarray] = []
+        for record, records in wanted:
+            ids, _ = self.evidence.get(record, (_NO_IDS, _NO_WEIGHTS))
+            fresh = np.setdiff1d(records, ids)
+            if len(fresh):
+                right.append(fresh)
+                left.append(np.full(len(fresh), record, dtype=np.int64))
+        if not left:
+            return
+        lefts, rights = np.concatenate(left), np.concatenate(right)
+        weights = np.empty(len(rights))
+        for start in range(0, len(rights), BATCH):
+            at = slice(start, start + BATCH)
+            scored = self.scorer.score_row_pairs(
+                self.scorer.positions(lefts[at]), self.scorer.positions(rights[at])
+            )
+            weights[at] = scored.match_weight - self.scorer.prior_weight
+        order = np.argsort(lefts, kind="stable")
+        lefts, rights, weights = lefts[order], rights[order], weights[order]
+        bounds = np.flatnonzero(np.diff(lefts)) + 1
+        for ls, rs, ws in zip(
+            np.split(lefts, bounds), np.split(rights, bounds), np.split(weights, bounds), strict=True
+        ):
+            record = int(ls[0])
+            ids, old = self.evidence.get(record, (_NO_IDS, _NO_WEIGHTS))
+            ids, ws = np.concatenate([ids, rs]), np.concatenate([old, ws])
             order = np.argsort(ids, kind="stable")
-            ids, weights = ids[order], weights[order]
-            self.evidence[record] = (ids, weights)
-        return dict(zip(asked.tolist(), weights[np.searchsorted(ids, asked)].tolist(), strict=True))
+            self.evidence[record] = (ids[order], ws[order])
 
     def _answers(self, questions: list[_Question], threshold: float) -> dict[tuple[int, int], dict[str, Any]]:
+        """Each record whose best candidate reaches the threshold, paired with it; the pairs' field
+        explanations scored in one batch."""
         assert self.pi is not None
-        out: dict[tuple[int, int], dict[str, Any]] = {}
+        answered: list[tuple[_Question, Candidate, float]] = []
         for q in questions:
             posterior = q.posterior(self.pi.get(q.kind, self.pi[""]))
             best = int(np.argmax(posterior))
-            if posterior[best] < threshold:
-                continue
-            chosen = q.candidate(best)
-            out[(min(q.record, chosen.record), max(q.record, chosen.record))] = self._pair(
-                q, chosen, posterior[best]
+            if posterior[best] >= threshold:
+                answered.append((q, q.candidate(best), posterior[best]))
+        if not answered:
+            return {}
+        scored = self.scorer.score_row_pairs(
+            self.scorer.positions(np.array([q.record for q, _, _ in answered], np.int64)),
+            self.scorer.positions(np.array([c.record for _, c, _ in answered], np.int64)),
+        )
+        out: dict[tuple[int, int], dict[str, Any]] = {}
+        for i, (q, chosen, probability) in enumerate(answered):
+            pair = (min(q.record, chosen.record), max(q.record, chosen.record))
+            out[pair] = self._pair(
+                q, chosen, probability, scored.explanation(i, self.labels), scored.match_weight[i]
             )
         return out
 
-    def _pair(self, q: _Question, chosen: Candidate, probability: float) -> dict[str, Any]:
+    def _pair(
+        self, q: _Question, chosen: Candidate, probability: float, fields: dict[str, Any], model_weight: float
+    ) -> dict[str, Any]:
         probability = min(probability, 1.0 - 1e-12)
         weight = math.log2(probability / (1.0 - probability))
-        scored = self.scorer.score_rows(self.rows[q.record], self.scorer.positions([chosen.record]))
-        fields = scored.explanation(0, self.labels)
-        shift = weight - float(scored.match_weight[0])
+        shift = weight - float(model_weight)
         tier = int((q.tiers == chosen.tier).sum())
         where = ("around it", "one step further out", "named in the same role elsewhere")[chosen.tier]
         fields["context"] = {

@@ -168,6 +168,12 @@ class Pairs:
     query: Query
     rows: np.ndarray
 
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def subset(self, at: np.ndarray) -> Pairs:
+        return Pairs(self.query, self.rows[at])
+
     def codes(self, side: Side, column: str) -> np.ndarray:
         if side == "l":
             return np.full(len(self.rows), self.query.code(column), dtype=np.int64)
@@ -185,9 +191,56 @@ class Pairs:
             return np.full(len(self.rows), self.query.set(column) is None)
         return self.query.columns.list_nulls[column][self.rows]
 
+    def shared(self, left: str, right: str) -> np.ndarray:
+        """How many elements the new record's list `left` shares with each row's list `right`."""
+        wanted = self.query.element_codes(left)
+        if not len(wanted) or not len(self.rows):
+            return np.zeros(len(self.rows))
+        codes, owner = self.query.columns.elements(right, self.rows)
+        return np.bincount(owner, weights=np.isin(codes, wanted), minlength=len(self.rows)).astype(float)
 
-Predicate = Callable[[Pairs], np.ndarray]
-Value = Callable[[Pairs], tuple[np.ndarray, np.ndarray]]  # values, not-null mask
+
+@dataclass
+class RowPairs:
+    """Index rows against index rows, pair by pair (`left[i]` with `right[i]`): many records' pairs
+    scored in one pass of array operations, where `Pairs` scores one record's."""
+
+    columns: Columns
+    left: np.ndarray
+    right: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.right)
+
+    def subset(self, at: np.ndarray) -> RowPairs:
+        return RowPairs(self.columns, self.left[at], self.right[at])
+
+    def _rows(self, side: Side) -> np.ndarray:
+        return self.left if side == "l" else self.right
+
+    def codes(self, side: Side, column: str) -> np.ndarray:
+        return self.columns.codes[column][self._rows(side)].astype(np.int64)
+
+    def strings(self, side: Side, column: str) -> np.ndarray:
+        return self.columns.strings(column, self._rows(side))
+
+    def list_nulls(self, side: Side, column: str) -> np.ndarray:
+        return self.columns.list_nulls[column][self._rows(side)]
+
+    def shared(self, left: str, right: str) -> np.ndarray:
+        """How many elements each pair's left list `left` shares with its right list `right` (each
+        row's elements are distinct, so a pair's shared elements are its equal (pair, code) keys)."""
+        a, a_owner = self.columns.elements(left, self.left)
+        b, b_owner = self.columns.elements(right, self.right)
+        keys = np.concatenate([a_owner.astype(np.int64) * SHIFT + a, b_owner.astype(np.int64) * SHIFT + b])
+        keys.sort()
+        both = keys[1:][keys[1:] == keys[:-1]]  # a key twice: in the pair's left list and its right
+        return np.bincount(both // SHIFT, minlength=len(self.right)).astype(float)
+
+
+AnyPairs = Pairs | RowPairs
+Predicate = Callable[[AnyPairs], np.ndarray]
+Value = Callable[[AnyPairs], tuple[np.ndarray, np.ndarray]]  # values, not-null mask
 
 
 def _column(node: exp.Expr) -> tuple[Side, str]:
@@ -259,7 +312,7 @@ class Compiler:
         self._use(ca, False)
         self._use(cb, False)
 
-        def equal(p: Pairs) -> np.ndarray:
+        def equal(p: AnyPairs) -> np.ndarray:
             a = p.codes(sa, ca)
             return (a == p.codes(sb, cb)) & (a != NULL)
 
@@ -292,10 +345,14 @@ class Compiler:
         side, column = _column(node)
         self._use(column, False)
 
-        def length(p: Pairs) -> tuple[np.ndarray, np.ndarray]:
-            xs = p.strings(side, column)
-            valid = np.fromiter((x is not None for x in xs), bool, len(p.rows))
-            return np.fromiter((len(str(x)) if x is not None else 0 for x in xs), float, len(p.rows)), valid
+        def length(p: AnyPairs) -> tuple[np.ndarray, np.ndarray]:
+            valid = p.codes(side, column) != NULL
+            out = np.zeros(len(p))
+            at = np.flatnonzero(valid)
+            if len(at):
+                xs = p.subset(at).strings(side, column)
+                out[at] = np.fromiter((len(str(x)) for x in xs), float, len(at))
+            return out, valid
 
         return length
 
@@ -307,15 +364,9 @@ class Compiler:
             raise Unsupported("list_intersect of two columns of the same record")
         query_column, existing_column = (ca, cb) if sa == "l" else (cb, ca)
 
-        def size(p: Pairs) -> tuple[np.ndarray, np.ndarray]:
+        def size(p: AnyPairs) -> tuple[np.ndarray, np.ndarray]:
             valid = ~(p.list_nulls(sa, ca) | p.list_nulls(sb, cb))
-            wanted = p.query.element_codes(query_column)
-            sizes = np.zeros(len(p.rows))
-            if valid.any() and len(wanted):
-                codes, owner = p.query.columns.elements(existing_column, p.rows)
-                sizes = np.bincount(owner, weights=np.isin(codes, wanted), minlength=len(p.rows)).astype(
-                    float
-                )
+            sizes = p.shared(query_column, existing_column) if valid.any() else np.zeros(len(p))
             return sizes, valid
 
         return size
@@ -327,14 +378,15 @@ class Compiler:
         self._use(ca, False)
         self._use(cb, False)
 
-        def value(p: Pairs) -> tuple[np.ndarray, np.ndarray]:
-            xs, ys = p.strings(sa, ca), p.strings(sb, cb)
-            valid = _present(xs) & _present(ys)
-            out = np.zeros(len(p.rows))
-            if valid.any():
-                out[valid] = cpdist(
-                    [str(x) for x in xs[valid]],
-                    [str(y) for y in ys[valid]],
+        def value(p: AnyPairs) -> tuple[np.ndarray, np.ndarray]:
+            valid = (p.codes(sa, ca) != NULL) & (p.codes(sb, cb) != NULL)
+            out = np.zeros(len(p))
+            at = np.flatnonzero(valid)
+            if len(at):
+                both = p.subset(at)
+                out[at] = cpdist(
+                    [str(x) for x in both.strings(sa, ca)],
+                    [str(y) for y in both.strings(sb, cb)],
                     scorer=scorer,
                     dtype=np.float64,
                     workers=1,
@@ -342,10 +394,6 @@ class Compiler:
             return out, valid
 
         return value
-
-
-def _present(values: np.ndarray) -> np.ndarray:
-    return np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
 
 
 _COMPARE: dict[type, Callable[[np.ndarray, float], np.ndarray]] = {
@@ -703,7 +751,7 @@ class FastScorer:
         for index in self.indexes:
             index.build(frame)
         self._count_terms(0)
-        self._position: dict[int, int] | None = None
+        self._position: tuple[np.ndarray, np.ndarray] | None = None  # sorted ids, their rows
         self.terms_fixed = False  # True once counted over a whole frame (`count_terms_of`)
 
     def __len__(self) -> int:
@@ -751,9 +799,8 @@ class FastScorer:
         out[known & (out == 0)] = np.nan  # a value no existing record has: no term frequency
         return out
 
-    def _tf_adjustment(self, level: Level, pairs: Pairs, rows: np.ndarray) -> np.ndarray:
+    def _tf_adjustment(self, level: Level, sub: AnyPairs) -> np.ndarray:
         assert level.tf_column is not None
-        sub = Pairs(pairs.query, rows)
         tf_l, tf_r = (
             self._tf(level.tf_column, sub.codes("l", level.tf_column)),
             self._tf(level.tf_column, sub.codes("r", level.tf_column)),
@@ -761,7 +808,7 @@ class FastScorer:
         a, b = np.where(np.isnan(tf_l), tf_r, tf_l), np.where(np.isnan(tf_r), tf_l, tf_r)
         exists = ~np.isnan(a)
         u = np.maximum(np.maximum(np.nan_to_num(a), np.nan_to_num(b)), level.tf_min_u)
-        out = np.zeros(len(rows))
+        out = np.zeros(len(sub))
         out[exists] = level.tf_weight * (level.tf_log2_u - np.log2(u[exists]))
         return out
 
@@ -779,7 +826,14 @@ class FastScorer:
 
     def score_rows(self, row: dict[str, Any], rows: np.ndarray) -> Scored:
         """Score one record against the given index rows (positions, see `positions`), in that order."""
-        query = Query(row, self.columns)
+        return self._scored(Pairs(Query(row, self.columns), rows), rows)
+
+    def score_row_pairs(self, left: np.ndarray, right: np.ndarray) -> Scored:
+        """Score index rows against index rows pair by pair (`left[i]` with `right[i]`, the left
+        record taking the new record's side), in that order: the scores `score_rows` gives."""
+        return self._scored(RowPairs(self.columns, left, right), right)
+
+    def _scored(self, pairs: AnyPairs, rows: np.ndarray) -> Scored:
         total = np.full(len(rows), self.prior_weight)
         gammas: dict[str, np.ndarray] = {}
         weights: dict[str, np.ndarray] = {}
@@ -791,12 +845,13 @@ class FastScorer:
                 if len(open_) == 0:
                     break
                 condition = level.condition
-                hit = open_ if condition is None else open_[condition(Pairs(query, rows[open_]))]
+                took = np.ones(len(open_), bool) if condition is None else condition(pairs.subset(open_))
+                hit = open_[took]
                 gamma[hit] = level.gamma
                 weight[hit] = level.weight
                 if level.tf_column is not None and len(hit):
-                    weight[hit] += self._tf_adjustment(level, Pairs(query, rows), rows[hit])
-                open_ = np.setdiff1d(open_, hit, assume_unique=True)
+                    weight[hit] += self._tf_adjustment(level, pairs.subset(hit))
+                open_ = open_[~took]
             gammas[comparison.name], weights[comparison.name] = gamma, weight
             total = total + weight
         return Scored(
@@ -809,9 +864,19 @@ class FastScorer:
 
     def positions(self, record_ids: Iterable[int]) -> np.ndarray:
         """Index rows of these records (each must be in the index)."""
-        if self._position is None or len(self._position) != len(self.columns):
-            self._position = {int(r): i for i, r in enumerate(self.columns.ids.tolist())}
-        return np.fromiter((self._position[int(r)] for r in record_ids), dtype=np.int32)
+        if self._position is None or len(self._position[0]) != len(self.columns):
+            order = np.argsort(self.columns.ids, kind="stable")
+            self._position = (self.columns.ids[order], order.astype(np.int32))
+        ids, order = self._position
+        wanted = (
+            np.fromiter(record_ids, dtype=np.int64) if not isinstance(record_ids, np.ndarray) else record_ids
+        )
+        at = np.minimum(np.searchsorted(ids, wanted), max(len(ids) - 1, 0))
+        if len(wanted) and (not len(ids) or (ids[at] != wanted).any()):
+            raise KeyError(
+                f"records not in the index: {sorted(set(wanted.tolist()) - set(ids.tolist()))[:5]}"
+            )
+        return order[at]
 
     def count_terms_of(self, frame: pd.DataFrame) -> None:
         """Term frequencies counted over `frame` (every record) when the index holds only some records:
