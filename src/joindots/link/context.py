@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from joindots.link.scorer import FastScorer, is_list_column
+from joindots.link.scorer import FastScorer, compared_columns, is_list_column
 from joindots.network.ties import exploitation_events
 from joindots.store.schema import Event, PersonRecord
 
@@ -54,7 +54,7 @@ ROUNDS = 2  # measured at 100k people: 263 pairs, then 25, then 3
 MAX_CONTEXT = 200  # a near context this wide (a busy hotel over years) is no evidence of who someone is
 MAX_FAR = 3000
 EM_STEPS = 50
-BATCH = 1_000_000  # pairs scored in one pass of array operations
+BATCH = 250_000  # pairs scored in one pass of array operations (each holds its fields' levels and weights)
 _NO_IDS, _NO_WEIGHTS = np.empty(0, np.int64), np.empty(0, np.float64)
 
 
@@ -232,7 +232,7 @@ class ContextLinker:
         self.indexed = set(self.partial)
         self.labels = self.scorer.labels()
         self.pi: dict[str, Tiers] | None = None  # kind ("" for all kinds) -> shares of the tiers
-        self.signature = signatures(frame)
+        self.signature = signatures(frame, compared_columns(model, lists))
         self.evidence: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # partial record -> (ids, log2 BF)
 
     def _index(self, records: Iterable[int]) -> None:
@@ -533,17 +533,39 @@ class ContextLinker:
         return {"match_probability": probability, "match_weight": weight, "explanation": fields}
 
 
-def signatures(frame: pd.DataFrame) -> dict[int, int]:
-    """record -> a code for its values outside dates of birth, postcodes and addresses: what a partial
-    record (which has none of those) can be compared on. Records with equal codes score equally."""
-    skip = ("unique_id", "source", "record_id", "dob", "postcode", "address")
-    columns = [c for c in frame.columns if not c.startswith(skip)]
+def signatures(frame: pd.DataFrame, columns: Iterable[str]) -> dict[int, int]:
+    """record -> a code for its values in `columns` (the model's) outside dates of birth, postcodes and
+    addresses: what a partial record (which has none of those) can be compared on. Records with equal
+    codes score equally. A list counts as the set of its elements, as the scorer compares lists.
+    Each column is coded, then a row's codes are coded together, all in array operations."""
+    skip = ("dob", "postcode", "address")
     codes = np.zeros(len(frame), dtype=np.int64)
-    for column in columns:  # each column's values coded, then the row's codes coded together
-        values = [tuple(v) if isinstance(v, list | np.ndarray) else v for v in frame[column]]
-        mine, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
-        codes, _ = pd.factorize(codes * (len(uniques) + 1) + mine)
+    for column in sorted(c for c in columns if not c.startswith(skip)):
+        values = frame[column].to_numpy(dtype=object)
+        parts = _set_codes(values) if is_list_column(frame[column]) else [pd.factorize(values)[0]]
+        for part in parts:  # part: -1 null or a code
+            codes, _ = pd.factorize(codes * (int(part.max(initial=0)) + 2) + part + 1)
     return dict(zip(frame["unique_id"].astype(int).tolist(), codes.tolist(), strict=True))
+
+
+def _set_codes(values: np.ndarray) -> list[np.ndarray]:
+    """A list column as arrays that together code each row's set of elements: whether it is null,
+    then the k-th smallest element code of each row (-1 where it has fewer)."""
+    n = len(values)
+    nulls = pd.isna(pd.Series(values, dtype=object)).to_numpy().astype(np.int64)
+    exploded = pd.Series(values, dtype=object).explode()
+    exploded = exploded[exploded.notna()]
+    elements, _ = pd.factorize(exploded.to_numpy(dtype=object))
+    size = int(elements.max(initial=0)) + 1
+    keys = np.unique(exploded.index.to_numpy(dtype=np.int64) * size + elements)  # distinct, by row
+    rows, elements = keys // size, keys % size
+    rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
+    parts = [nulls]
+    for k in range(int(rank.max(initial=-1)) + 1):
+        part = np.full(n, -1, dtype=np.int64)
+        part[rows[rank == k]] = elements[rank == k]
+        parts.append(part)
+    return parts
 
 
 def _listed(values: Any) -> list[Any]:

@@ -66,6 +66,8 @@ class Columns:
         self.vocab: dict[Any, int] = {}
         self.words: list[Any] = []
         self._words_array: np.ndarray = np.empty(0, dtype=object)
+        self._texts_array: np.ndarray = np.empty(0, dtype=object)
+        self._lengths_array: np.ndarray = np.empty(0, dtype=float)
         self.codes = {c: np.empty(0, dtype=np.int32) for c in self.scalar}
         self.flat = {c: np.empty(0, dtype=np.int32) for c in self.lists}
         self.offsets = {c: np.zeros(1, dtype=np.int64) for c in self.lists}
@@ -101,7 +103,6 @@ class Columns:
         for c in self.lists:
             self._append_list(c, frame[c].to_numpy(dtype=object))
         self.ids = np.concatenate([self.ids, frame["unique_id"].to_numpy(dtype=np.int64)])
-        self._words_array = np.empty(0, dtype=object)
 
     def _append_list(self, column: str, values: np.ndarray) -> None:
         n = len(values)
@@ -126,11 +127,33 @@ class Columns:
         return self.flat[column][at], owner
 
     def strings(self, column: str, rows: np.ndarray) -> np.ndarray:
-        if len(self._words_array) != len(self.words) + 1:
-            self._words_array = np.empty(len(self.words) + 1, dtype=object)
-            self._words_array[:-1] = self.words
-            self._words_array[-1] = None  # code -1 (null) reads the last slot
+        self._words()
         return self._words_array[self.codes[column][rows]]
+
+    def texts(self, column: str, rows: np.ndarray) -> list[str]:
+        """The values of `rows` (none null) as text, for the string functions."""
+        self._words()
+        texts: list[str] = self._texts_array[self.codes[column][rows]].tolist()
+        return texts
+
+    def lengths(self, column: str, rows: np.ndarray) -> np.ndarray:
+        """The length of each row's value as text (0 where null)."""
+        self._words()
+        return self._lengths_array[self.codes[column][rows]]
+
+    def _words(self) -> None:
+        """The vocabulary as arrays, with a last slot for code -1 (null): values, values as text, text
+        lengths. Words only grow: the arrays are extended by the new ones."""
+        n, have = len(self.words), len(self._words_array) - 1
+        if have == n:
+            return
+        have = max(have, 0)
+        new = self.words[have:]
+        texts = [str(w) for w in new]
+        self._words_array = np.concatenate([self._words_array[:have], np.array([*new, None], dtype=object)])
+        self._texts_array = np.concatenate([self._texts_array[:have], np.array([*texts, ""], dtype=object)])
+        lengths = np.fromiter(map(len, texts), float, len(texts))
+        self._lengths_array = np.concatenate([self._lengths_array[:have], lengths, [0.0]])
 
 
 class Query:
@@ -191,6 +214,18 @@ class Pairs:
             return np.full(len(self.rows), self.query.set(column) is None)
         return self.query.columns.list_nulls[column][self.rows]
 
+    def texts(self, side: Side, column: str) -> list[str]:
+        """Values as text, for pairs where the column is not null."""
+        if side == "l":
+            return [str(self.query.value(column))] * len(self.rows)
+        return self.query.columns.texts(column, self.rows)
+
+    def lengths(self, side: Side, column: str) -> np.ndarray:
+        if side == "l":
+            value = self.query.value(column)
+            return np.full(len(self.rows), 0.0 if value is None else float(len(str(value))))
+        return self.query.columns.lengths(column, self.rows)
+
     def shared(self, left: str, right: str) -> np.ndarray:
         """How many elements the new record's list `left` shares with each row's list `right`."""
         wanted = self.query.element_codes(left)
@@ -226,6 +261,12 @@ class RowPairs:
 
     def list_nulls(self, side: Side, column: str) -> np.ndarray:
         return self.columns.list_nulls[column][self._rows(side)]
+
+    def texts(self, side: Side, column: str) -> list[str]:
+        return self.columns.texts(column, self._rows(side))
+
+    def lengths(self, side: Side, column: str) -> np.ndarray:
+        return self.columns.lengths(column, self._rows(side))
 
     def shared(self, left: str, right: str) -> np.ndarray:
         """How many elements each pair's left list `left` shares with its right list `right` (each
@@ -346,13 +387,7 @@ class Compiler:
         self._use(column, False)
 
         def length(p: AnyPairs) -> tuple[np.ndarray, np.ndarray]:
-            valid = p.codes(side, column) != NULL
-            out = np.zeros(len(p))
-            at = np.flatnonzero(valid)
-            if len(at):
-                xs = p.subset(at).strings(side, column)
-                out[at] = np.fromiter((len(str(x)) for x in xs), float, len(at))
-            return out, valid
+            return p.lengths(side, column), p.codes(side, column) != NULL
 
         return length
 
@@ -385,8 +420,8 @@ class Compiler:
             if len(at):
                 both = p.subset(at)
                 out[at] = cpdist(
-                    [str(x) for x in both.strings(sa, ca)],
-                    [str(y) for y in both.strings(sb, cb)],
+                    both.texts(sa, ca),
+                    both.texts(sb, cb),
                     scorer=scorer,
                     dtype=np.float64,
                     workers=1,
@@ -696,6 +731,16 @@ def probability_of(weight: np.ndarray) -> np.ndarray:
     low = ~high
     out[low] = np.power(2.0, weight[low]) / (1.0 + np.power(2.0, weight[low]))
     return out
+
+
+def compared_columns(model: dict[str, Any], list_columns: set[str]) -> list[str]:
+    """The linkage-frame columns the model's comparisons read (term frequencies included): records
+    equal in these score equally against anyone."""
+    settings = SettingsCreator.from_path_or_dict(model).get_settings("duckdb")
+    compiler = Compiler(list_columns)
+    comparisons = _comparisons(settings, compiler)
+    tf = {lv.tf_column for c in comparisons for lv in c.levels if lv.tf_column}
+    return sorted(compiler.scalar | compiler.lists | tf)
 
 
 class FastScorer:
