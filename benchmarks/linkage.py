@@ -122,14 +122,18 @@ def persons(frame: pd.DataFrame, model: dict, pairs: pd.DataFrame, threshold: fl
     (joindots.link.contradictions) and where an undated record only bridges two persons
     (joindots.link.bridges), then partial records joined by context (joindots.link.context)."""
     from joindots.link.bridges import bridging_records
-    from joindots.link.cluster import cluster_records
+    from joindots.link.cluster import Edges, cluster_records
     from joindots.link.context import ContextLinker
     from joindots.link.contradictions import contradictions
     from joindots.settings import get_settings
 
     ids = frame["unique_id"].astype(int).tolist()
-    edges = list(zip(pairs["record_l"], pairs["record_r"], pairs["match_probability"], strict=True))
-    pairs_kept = [(a, b) for a, b, _ in edges]
+    edges = Edges(
+        pairs["record_l"].to_numpy("int64"),
+        pairs["record_r"].to_numpy("int64"),
+        pairs["match_probability"].to_numpy(),
+    )
+    pairs_kept = zip(edges.left.tolist(), edges.right.tolist(), strict=True)
     cannot = contradictions(frame, model, cluster_records(ids, edges, threshold), scored=pairs_kept)
 
     def cluster(extra: list) -> dict[int, int]:

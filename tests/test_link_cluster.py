@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from joindots.link.cluster import cluster_records
+from joindots.link.cluster import Edges, cluster_records
 
 
 def _groups(clusters: dict[int, int]) -> set[frozenset[int]]:
@@ -76,6 +76,8 @@ def test_decisions_always_hold_and_the_result_is_maximal(pairs, must, cannot, th
     graph.add_nodes_from(clusters)
     graph.add_edges_from((a, b) for a, b in edges if clusters[a] == clusters[b])
     assert _groups(clusters) == {frozenset(c) for c in nx.connected_components(graph)}
+    as_arrays = cluster_records(range(31), Edges.of(pairs), threshold, must_link=must, cannot_link=cannot)
+    assert as_arrays == clusters  # a run passes its pairs as arrays (Edges): the same clusters
 
 
 def test_not_the_same_between_two_noisy_records_leaves_the_person_whole() -> None:

@@ -15,7 +15,7 @@ pair left between two clusters would have joined a pair that must stay apart.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -24,6 +24,45 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 Pair = tuple[int, int, float]
+
+
+@dataclass(frozen=True)
+class Edges:
+    """Scored pairs as three arrays (record, record, probability): a million pairs as Python tuples
+    take 300 MB and seconds to walk; a run clusters them several times."""
+
+    left: np.ndarray
+    right: np.ndarray
+    probability: np.ndarray
+
+    @classmethod
+    def of(cls, pairs: Iterable[Pair]) -> Edges:
+        listed = list(pairs)
+        return cls(
+            np.fromiter((e[0] for e in listed), np.int64, len(listed)),
+            np.fromiter((e[1] for e in listed), np.int64, len(listed)),
+            np.fromiter((e[2] for e in listed), np.float64, len(listed)),
+        )
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+    def __iter__(self) -> Iterator[Pair]:
+        return zip(self.left.tolist(), self.right.tolist(), self.probability.tolist(), strict=True)
+
+    def __add__(self, extra: Iterable[Pair]) -> Edges:
+        more = Edges.of(extra)
+        return Edges(
+            np.concatenate([self.left, more.left]),
+            np.concatenate([self.right, more.right]),
+            np.concatenate([self.probability, more.probability]),
+        )
+
+    def at_least(self, threshold: float) -> Edges:
+        keep = self.probability >= threshold
+        return Edges(self.left[keep], self.right[keep], self.probability[keep])
+
+
 MAX_STRENGTH = 64.0  # bits: p = 1.0 in floating point is strong, not infinite (a must-link is)
 
 
@@ -75,7 +114,7 @@ def strength(probability: float) -> float:
 
 def cluster_records(
     record_ids: Iterable[int],
-    pairs: Iterable[Pair],
+    pairs: Edges | Iterable[Pair],
     threshold: float,
     must_link: Iterable[tuple[int, int]] = (),
     cannot_link: Iterable[tuple[int, int]] = (),
@@ -99,27 +138,27 @@ def cluster_records(
         decided.add(b)
         if decided.union(a, b):
             must.append((a, b))
-    strong = [(a, b, p) for a, b, p in pairs if p >= threshold]
-    ends_a = np.fromiter((e[0] for e in strong), np.int64, len(strong))
-    ends_b = np.fromiter((e[1] for e in strong), np.int64, len(strong))
-    joins_a = np.concatenate([ends_a, np.array([a for a, _ in must], np.int64)])
-    joins_b = np.concatenate([ends_b, np.array([b for _, b in must], np.int64)])
+    strong = (pairs if isinstance(pairs, Edges) else Edges.of(pairs)).at_least(threshold)
+    joins_a = np.concatenate([strong.left, np.array([a for a, _ in must], np.int64)])
+    joins_b = np.concatenate([strong.right, np.array([b for _, b in must], np.int64)])
     listed = np.fromiter(record_ids, np.int64)
     nodes = np.unique(np.concatenate([listed, joins_a, joins_b, np.array(list(decided.parent), np.int64)]))
     at_a, at_b = np.searchsorted(nodes, joins_a), np.searchsorted(nodes, joins_b)
     links = coo_matrix((np.ones(len(at_a), np.int8), (at_a, at_b)), shape=(len(nodes), len(nodes)))
     _, label = connected_components(links, directed=False)
     name = np.full(int(label.max(initial=-1)) + 1, np.iinfo(np.int64).max)
-    np.minimum.at(name, label, nodes)  # nodes are sorted, but minimum.at says what is meant
+    np.minimum.at(name, label, nodes)
     out = dict(zip(nodes.tolist(), name[label].tolist(), strict=True))
-    component = dict(zip(nodes.tolist(), label.tolist(), strict=True))
-    broken = {component[a] for a, b in cannot if component[a] == component[b]}
+    component_of = {r: int(label[np.searchsorted(nodes, r)]) for pair in cannot for r in pair}
+    broken = {component_of[a] for a, b in cannot if component_of[a] == component_of[b]}
     if broken:
-        inside = set(nodes[np.isin(label, np.fromiter(broken, np.int64, len(broken)))].tolist())
+        inside_nodes = np.isin(label, np.fromiter(broken, np.int64, len(broken)))
+        inside = set(nodes[inside_nodes].tolist())
+        held = inside_nodes[np.searchsorted(nodes, strong.left)]
         out.update(
             _resolve(
                 inside,
-                [e for e in strong if e[0] in inside],
+                list(Edges(strong.left[held], strong.right[held], strong.probability[held])),
                 [m for m in must if m[0] in inside],
                 [c for c in cannot if c[0] in inside and c[1] in inside],
             )

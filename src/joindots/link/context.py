@@ -467,7 +467,7 @@ class ContextLinker:
         right: list[np.ndarray] = []
         for record, records in wanted:
             ids, _ = self.evidence.get(record, (_NO_IDS, _NO_WEIGHTS))
-            fresh = np.setdiff1d(records, ids)
+            fresh = records[~_sorted_has(ids, records)] if len(ids) else records
             if len(fresh):
                 right.append(fresh)
                 left.append(np.full(len(fresh), record, dtype=np.int64))
@@ -566,6 +566,12 @@ def _set_codes(values: np.ndarray) -> list[np.ndarray]:
         part[rows[rank == k]] = elements[rank == k]
         parts.append(part)
     return parts
+
+
+def _sorted_has(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Which of `wanted` are in `ids` (sorted, not empty)."""
+    at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+    return np.asarray(ids[at] == wanted)
 
 
 def _listed(values: Any) -> list[Any]:

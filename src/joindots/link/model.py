@@ -28,7 +28,9 @@ from joindots.settings import get_settings
 
 log = logging.getLogger(__name__)
 Backend = Literal["duckdb", "spark"]
-EM_MAX_PAIRS = 2_000_000  # EM pairs per session: 1M records train in minutes, not hours
+# EM pairs per session. At 1M records: 2M pairs trained in 62 s, 1M in 37 s, m moving at most 0.13 bits
+EM_MAX_PAIRS = 1_000_000
+EM_COUNT_RECORDS = 100_000  # records each side of the pass that estimates a rule's pairs, before sampling
 U_MAX_PAIRS = 5_000_000
 PRIOR_RECALL = 0.7  # share of true matches the deterministic rule below is believed to find
 PRIOR_RULE = block_on("forename_fold", "surname_fold", "dob")
@@ -110,18 +112,19 @@ def _for_backend(frame: pd.DataFrame, backend: Backend) -> Any:
 def train_model(frame: pd.DataFrame, em_max_pairs: float = EM_MAX_PAIRS) -> dict[str, Any]:
     """Prior from a strict rule, u by random sampling, m by EM over several blocking rules."""
     with _database("duckdb") as db_api:
-        model = _trained(_linker(frame, settings_creator(), db_api, "duckdb"), em_max_pairs)
+        model = _trained(_linker(frame, settings_creator(), db_api, "duckdb"), em_max_pairs, len(frame))
     return floor_m(model)
 
 
-def _trained(linker: Linker, em_max_pairs: float) -> dict[str, Any]:
+def _trained(linker: Linker, em_max_pairs: float, records: int) -> dict[str, Any]:
     training = linker.training
+    counted = min(1.0, EM_COUNT_RECORDS / max(records, 1))  # a sample estimates the count well enough
     training.estimate_probability_two_random_records_match([PRIOR_RULE], recall=PRIOR_RECALL)
     training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=SEED)
     for rule in training_blocking_rules():
         try:
             training.estimate_parameters_using_expectation_maximisation(
-                rule, max_pairs=em_max_pairs, record_sample_proportion=1.0
+                rule, max_pairs=em_max_pairs, record_sample_proportion=counted
             )
         except EMTrainingException:  # no pairs under this rule (e.g. no phones at all): skip it
             log.info("EM session skipped, no pairs: %s", rule)

@@ -9,7 +9,7 @@ import logging
 import resource
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from joindots.audit import Action, record_access
 from joindots.errors import InvalidInput, NotFound
 from joindots.link.bridges import bridging_records
-from joindots.link.cluster import cluster_records
+from joindots.link.cluster import Edges, cluster_records
 from joindots.link.identity import assign_ids
 from joindots.settings import get_settings
 from joindots.store.base import utcnow
@@ -74,7 +74,7 @@ class Scorer(Protocol):
         model: dict[str, Any],
         clusters: Clusters,
         must: list[tuple[int, int]],
-        scored: list[tuple[int, int, float]],
+        scored: Iterable[tuple[int, int, float]],
     ) -> list[tuple[int, int]]:
         """Record pairs of one cluster the model says are different people (never two an analyst
         joined, nor two `scored` kept as a pair): kept apart when the run clusters again."""
@@ -129,7 +129,7 @@ class SplinkScorer:
         model: dict[str, Any],
         clusters: Clusters,
         must: list[tuple[int, int]],
-        scored: list[tuple[int, int, float]],
+        scored: Iterable[tuple[int, int, float]],
     ) -> list[tuple[int, int]]:
         """Pairs joined by a chain that the model scores as different people (joindots.link.contradictions)."""
         from joindots.link.contradictions import contradictions
@@ -224,14 +224,11 @@ def _peak_mib() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 
 
-def _edges(pairs: pd.DataFrame) -> list[tuple[int, int, float]]:
-    return list(
-        zip(
-            pairs["record_l"].tolist(),
-            pairs["record_r"].tolist(),
-            pairs["match_probability"].tolist(),
-            strict=True,
-        )
+def _edges(pairs: pd.DataFrame) -> Edges:
+    return Edges(
+        pairs["record_l"].to_numpy(dtype="int64"),
+        pairs["record_r"].to_numpy(dtype="int64"),
+        pairs["match_probability"].to_numpy(dtype=float),
     )
 
 
@@ -346,7 +343,7 @@ class _Run:
         self,
         clusters: dict[int, int],
         given: dict[int, str],
-        edges: list[tuple[int, int, float]],
+        edges: Edges,
         must: list[tuple[int, int]],
     ) -> None:
         strongest: dict[int, float] = {}
