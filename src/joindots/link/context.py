@@ -261,10 +261,22 @@ class ContextLinker:
                 break
             found |= new
             self.rounds.append(len(new))
+            questions = []  # the next round's are built without this round's in memory
             clusters = recluster([(a, b, v["match_probability"]) for (a, b), v in found.items()])
         return _pairs_frame(found), clusters
 
     def _questions(self, clusters: Clusters, cannot: set[tuple[int, int]]) -> list[_Question]:
+        """Each partial record's question: its context's persons and its evidence for each."""
+        asked = self._ask(clusters, cannot)  # the round's lookups (members, events) freed on return
+        if not asked:
+            return []
+        self._index(np.unique(self.described.flat).tolist())
+        self._score_evidence([(record, self.described.records(rows)[0]) for record, *_, rows in asked])
+        return [self._question(*question) for question in asked]
+
+    def _ask(self, clusters: Clusters, cannot: set[tuple[int, int]]) -> list[tuple[Any, ...]]:
+        """Each partial record not yet part of a fuller person, the persons in its context by tier (as
+        rows of `self.described`, which this sets), how it found them and its kind."""
         apart: dict[int, set[int]] = defaultdict(set)  # record -> records it must stay apart from
         for a, b in cannot:
             apart[a].add(b)
@@ -319,14 +331,10 @@ class ContextLinker:
                         rows,
                     )
                 )
-        if not asked:
-            return []
         lengths = np.fromiter((len(d) for d in distinct), np.int64, len(distinct))
         flat = np.fromiter((r for d in distinct for r in d), np.int64, int(lengths.sum()))
         self.described = _Described(np.array(fragment, bool), flat, np.concatenate([[0], np.cumsum(lengths)]))
-        self._index(np.unique(flat).tolist())
-        self._score_evidence([(record, self.described.records(rows)[0]) for record, *_, rows in asked])
-        return [self._question(*question) for question in asked]
+        return asked
 
     def _role_pools(self, clusters: Clusters) -> dict[str, tuple[dict[str, set[int]], int]]:
         """For each kind of partial record (a hotel's reporting member of staff, a guest, a person a
