@@ -58,11 +58,18 @@ def _field_parts(
     tf = f"mw_tf_adj_{field}"
     if tf in predictions:
         weights = weights + np.nan_to_num(predictions[tf].to_numpy(dtype=float), nan=0.0)
-    keys = np.empty(len(gammas), dtype=[("gamma", np.int64), ("weight", float)])
-    keys["gamma"], keys["weight"] = gammas, weights
-    _, first, codes = np.unique(keys, return_index=True, return_inverse=True)
+    by_weight, _ = pd.factorize(weights)  # exact values, hashed: sorting pairs of them cost seconds
+    codes, first = _coded(by_weight.astype(np.int64) * (int(gammas.max(initial=0)) + 2) + gammas + 1)
     parts = [_part(labels, int(gammas[i]), float(weights[i])) for i in first.tolist()]
-    return parts, codes.reshape(-1)
+    return parts, codes
+
+
+def _coded(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each key's code (0.. in order of first appearance) and each code's first row."""
+    codes, uniques = pd.factorize(keys)
+    first = np.full(len(uniques), len(keys), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(keys), dtype=np.int64))
+    return codes.astype(np.int64), first
 
 
 def explanations(predictions: pd.DataFrame, model: dict[str, Any]) -> list[dict[str, Any]]:
@@ -76,8 +83,8 @@ def explanations(predictions: pd.DataFrame, model: dict[str, Any]) -> list[dict[
     per_field = [_field_parts(predictions, field, labels[field]) for field in fields]
     combo = np.zeros(len(predictions), dtype=np.int64)
     for parts, codes in per_field:  # kept dense, so the key never outgrows rows x parts
-        combo = np.unique(combo * len(parts) + codes, return_inverse=True)[1].reshape(-1)
-    _, first = np.unique(combo, return_index=True)
+        combo, _ = _coded(combo * len(parts) + codes)
+    first = _coded(combo)[1]
     shared = [
         dict(zip(fields, (parts[codes[row]] for parts, codes in per_field), strict=True))
         for row in first.tolist()
