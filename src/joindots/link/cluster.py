@@ -26,6 +26,13 @@ from scipy.sparse.csgraph import connected_components
 Pair = tuple[int, int, float]
 
 
+def sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """np.unique of an integer array by sorting: numpy 2.4's np.unique hashes wide-ranged integers,
+    5 s for 5M values where sorting takes 0.04 s."""
+    out = np.sort(values)
+    return out[np.r_[True, out[1:] != out[:-1]]] if len(out) else out
+
+
 @dataclass(frozen=True)
 class Edges:
     """Scored pairs as three arrays (record, record, probability): a million pairs as Python tuples
@@ -142,7 +149,9 @@ def cluster_records(
     joins_a = np.concatenate([strong.left, np.array([a for a, _ in must], np.int64)])
     joins_b = np.concatenate([strong.right, np.array([b for _, b in must], np.int64)])
     listed = np.fromiter(record_ids, np.int64)
-    nodes = np.unique(np.concatenate([listed, joins_a, joins_b, np.array(list(decided.parent), np.int64)]))
+    nodes = sorted_distinct(
+        np.concatenate([listed, joins_a, joins_b, np.array(list(decided.parent), np.int64)])
+    )
     at_a, at_b = np.searchsorted(nodes, joins_a), np.searchsorted(nodes, joins_b)
     links = coo_matrix((np.ones(len(at_a), np.int8), (at_a, at_b)), shape=(len(nodes), len(nodes)))
     _, label = connected_components(links, directed=False)

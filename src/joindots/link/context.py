@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
+from joindots.link.cluster import sorted_distinct
 from joindots.link.scorer import FastScorer, compared_columns, is_list_column
 from joindots.network.ties import exploitation_events
 from joindots.store.schema import Event, PersonRecord
@@ -270,7 +271,7 @@ class ContextLinker:
         asked = self._ask(clusters, cannot)  # the round's lookups (members, events) freed on return
         if not asked:
             return []
-        self._index(np.unique(self.described.flat).tolist())
+        self._index(sorted_distinct(self.described.flat).tolist())
         self._score_evidence([(record, self.described.records(rows)[0]) for record, *_, rows in asked])
         return [self._question(*question) for question in asked]
 
@@ -565,7 +566,7 @@ def _set_codes(values: np.ndarray) -> list[np.ndarray]:
     exploded = exploded[exploded.notna()]
     elements, _ = pd.factorize(exploded.to_numpy(dtype=object))
     size = int(elements.max(initial=0)) + 1
-    keys = np.unique(exploded.index.to_numpy(dtype=np.int64) * size + elements)  # distinct, by row
+    keys = sorted_distinct(exploded.index.to_numpy(dtype=np.int64) * size + elements)  # distinct, by row
     rows, elements = keys // size, keys % size
     rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
     parts = [nulls]

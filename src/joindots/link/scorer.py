@@ -28,6 +28,8 @@ from splink.internals.blocking import ExplodingBlockingRule
 from splink.internals.misc import prob_to_match_weight
 from sqlglot import exp
 
+from joindots.link.cluster import sorted_distinct
+
 NULL = -1
 SHIFT = np.int64(2**31)  # two codes in one int64 key
 Side = str  # "l" (the new record) or "r" (the existing records)
@@ -110,7 +112,7 @@ class Columns:
         exploded = pd.Series(values, dtype=object).explode()
         exploded = exploded[exploded.notna()]
         codes = self._encode(exploded).astype(np.int64)
-        pairs = np.unique(exploded.index.to_numpy(dtype=np.int64) * SHIFT + codes)  # distinct, by row
+        pairs = sorted_distinct(exploded.index.to_numpy(dtype=np.int64) * SHIFT + codes)  # distinct, by row
         rows, codes = pairs // SHIFT, pairs % SHIFT
         lengths = np.bincount(rows, minlength=n)
         offsets = self.offsets[column]
@@ -833,7 +835,7 @@ class FastScorer:
                     found.append(kept)
         if not found:
             return np.empty(0, dtype=np.int32)
-        return np.unique(np.concatenate(found))
+        return sorted_distinct(np.concatenate(found))
 
     def _tf(self, column: str, codes: np.ndarray) -> np.ndarray:
         counts, total = self.tf_counts[column], self.tf_totals[column]
