@@ -149,6 +149,7 @@ def test_many_records_scored_at_once_score_as_one_at_a_time(world: World) -> Non
         np.testing.assert_array_equal(batch.gammas[field], gammas)
     assert len(batch.record_ids) > 1000 and (batch.match_probability > 0.9).sum() >= 40
 
+
 def test_new_records_are_derived_as_build_frame_derives_them(world: World) -> None:
     """`frame_row` is used only while it derives every column `build_frame` derives, identically."""
     columns = ["unique_id", *FIELDS, "middle_names", "source", "record_id", "dob_ambiguous"]
