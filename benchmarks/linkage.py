@@ -119,9 +119,9 @@ def run_joindots(frame: pd.DataFrame) -> pd.DataFrame:
 
 def persons(frame: pd.DataFrame, model: dict, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Clusters as `joindots link` makes them from the pairs: split where a person contradicts itself
-    (joindots.link.contradictions) and where an undated record only bridges two persons
+    (joindots.link.contradictions) and where a thin record (no dob or no forename) only bridges two persons
     (joindots.link.bridges), then partial records joined by context (joindots.link.context)."""
-    from joindots.link.bridges import bridging_records
+    from joindots.link.bridges import bridging_records, thin_records
     from joindots.link.cluster import Edges, cluster_records
     from joindots.link.context import ContextLinker
     from joindots.link.contradictions import contradictions
@@ -140,8 +140,7 @@ def persons(frame: pd.DataFrame, model: dict, pairs: pd.DataFrame, threshold: fl
         return cluster_records(ids, edges + extra, threshold, cannot_link=cannot)
 
     clusters = cluster([])
-    undated = set(frame.loc[frame["dob"].isna(), "unique_id"].astype(int).tolist())
-    bridges = bridging_records(undated, clusters, edges, threshold)
+    bridges = bridging_records(thin_records(frame), clusters, edges, threshold)
     if bridges:
         cannot += bridges
         clusters = cluster([])

@@ -3,7 +3,9 @@ it stays with the one it clearly fits, or on its own, and the namesakes stay two
 
 from __future__ import annotations
 
-from joindots.link.bridges import bridging_records
+import pandas as pd
+
+from joindots.link.bridges import bridging_records, thin_records
 from joindots.link.cluster import cluster_records
 
 # persons A (records 1, 2) and B (3, 4): same name, born years apart, never paired with each other
@@ -49,3 +51,19 @@ def test_an_analysts_same_is_never_undone() -> None:
     pairs = [*NAMESAKES, (1, 5, 0.94), (3, 5, 0.94)]
     clusters = cluster_records(range(1, 6), pairs, 0.9)
     assert bridging_records(UNDATED, clusters, pairs, 0.9, joined_by_analysts=[(3, 5)]) == []
+
+
+def test_a_record_without_a_forename_is_thin_like_one_without_a_birth_date() -> None:
+    """'Lamb, born 8 March 1988' links to twin sisters alike: it cannot tell them apart, so it is
+    weighed as a bridge; records with both a forename and a birth date are not."""
+    frame = pd.DataFrame(
+        {
+            "unique_id": [1, 2, 3, 4],
+            "forename": ["Angela", "Olivia", None, "Angela"],
+            "dob": ["1988-03-08", "1988-03-08", "1988-03-08", None],
+        }
+    )
+    assert thin_records(frame) == {3, 4}
+    twins = [(1, 3, 0.98), (2, 3, 0.98)]
+    apart = bridging_records(thin_records(frame), cluster_records([1, 2, 3], twins, 0.9), twins, 0.9)
+    assert apart == [(1, 3), (2, 3)]

@@ -1,4 +1,5 @@
-"""Records that bridge two persons: a record with no date of birth linked to two people who are apart.
+"""Records that bridge two persons: a record with no date of birth or no forename linked to two people
+who are apart.
 
 A "found with: Antony Sullivan" in a missing episode, or a police record with a name and an address
 but no birth date, scores about 0.94 against every Antony Sullivan on file on the names alone: right
@@ -15,6 +16,11 @@ with odds_i from its strongest pair with person i (p / (1 - p)): two equal names
 probability and neither reaches the threshold. It stays with the person it clearly fits (the others
 become "not the same" for it), or, where none fits clearly, on its own: the context step can still
 place it by who is around it. Analysts' "same" decisions are never undone.
+
+A record with a birth date but no forename bridges the same way: "Lamb, born 8 March 1988, WF2 3AJ"
+links to twin sisters Angela and Olivia Lamb alike. Counting such records as thin moved precision on
+the 100,000-person world from 0.99658 to 0.99715 and at 1M from 0.99586 to 0.99606, recall unchanged
+(10k, seeds 1 and 7, and 100k seed 1: no change).
 """
 
 from __future__ import annotations
@@ -22,9 +28,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+import pandas as pd
+
 from joindots.link.cluster import Forest
 
 Edge = tuple[int, int, float]
+
+
+def thin_records(frame: pd.DataFrame) -> set[int]:
+    """Records that cannot tell namesakes apart: no date of birth, or no forename."""
+    thin = frame["dob"].isna() | frame["forename"].isna()
+    return set(frame.loc[thin, "unique_id"].astype(int).tolist())
 
 
 def bridging_records(

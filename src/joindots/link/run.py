@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from joindots.audit import Action, record_access
 from joindots.errors import InvalidInput, NotFound
-from joindots.link.bridges import bridging_records
+from joindots.link.bridges import bridging_records, thin_records
 from joindots.link.cluster import Edges, cluster_records
 from joindots.link.identity import assign_ids
 from joindots.settings import get_settings
@@ -156,7 +156,7 @@ class RunSummary:
     peak_mib: dict[str, int] = field(default_factory=dict)  # process peak so far, after each step
     context_pairs: int = 0  # pairs of a partial record and the person its context points to
     split_pairs: int = 0  # pairs of records of one chain the model said were different people
-    bridge_pairs: int = 0  # pairs of an undated record and a person it only bridged to (link/bridges.py)
+    bridge_pairs: int = 0  # pairs of a thin record and a person it only bridged to (link/bridges.py)
 
 
 def latest_done_run(session: Session) -> LinkRun | None:
@@ -253,7 +253,7 @@ class _Run:
         self.current: str | None = None
         self.context_pairs = 0
         self.contradictions: list[tuple[int, int]] = []
-        self.bridges: list[tuple[int, int]] = []  # undated records kept from persons they only bridge to
+        self.bridges: list[tuple[int, int]] = []  # thin records kept from persons they only bridge to
 
     def step(self, name: str | None) -> None:
         now = time.perf_counter()
@@ -288,8 +288,7 @@ class _Run:
 
         if self.contradictions:
             clusters = cluster([])
-        undated = set(frame.loc[frame["dob"].isna(), "unique_id"].astype(int).tolist())
-        self.bridges = bridging_records(undated, clusters, edges, self.run.threshold, must)
+        self.bridges = bridging_records(thin_records(frame), clusters, edges, self.run.threshold, must)
         if self.bridges:
             cannot = cannot + self.bridges
             clusters = cluster([])
