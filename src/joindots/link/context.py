@@ -40,7 +40,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from joindots.link.cluster import sorted_distinct
-from joindots.link.scorer import FastScorer, compared_columns, is_list_column
+from joindots.link.scorer import FastScorer, compared_columns, is_list_column, ragged_rows
 from joindots.network.ties import exploitation_events
 from joindots.store.schema import Event, PersonRecord
 
@@ -148,11 +148,7 @@ class _Described:
 
     def records(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The records of these persons, flat, and for each the position of its person in `rows`."""
-        starts = self.bounds[rows]
-        lengths = self.bounds[rows + 1] - starts
-        owner = np.repeat(np.arange(len(rows)), lengths)
-        at = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
-        return self.flat[at], owner
+        return ragged_rows(self.flat, self.bounds, rows)
 
 
 class _Question:
@@ -585,15 +581,6 @@ def _sorted_has(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 
 def _listed(values: Any) -> list[Any]:
     return [] if values is None else list(values)
-
-
-def _kept_apart(mine: list[int], theirs: list[int], apart: dict[int, set[int]]) -> bool:
-    """Whether a record of one cluster must stay apart from a record of the other (an analyst's
-    decision, a contradiction, a bridge): only records with such a pair are looked at."""
-    if not apart:
-        return False
-    held = [apart[a] for a in mine if a in apart]
-    return bool(held) and not set(theirs).isdisjoint(set().union(*held))
 
 
 def estimate_pi(questions: list[_Question], steps: int = EM_STEPS) -> Tiers:

@@ -39,6 +39,16 @@ class Unsupported(ValueError):
     """A model condition the fast scorer cannot mirror exactly: score with Splink instead."""
 
 
+def ragged_rows(flat: np.ndarray, bounds: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of a ragged array (row i is flat[bounds[i]:bounds[i + 1]]), flat, and for each value the
+    position of its row in `rows`."""
+    starts = bounds[rows]
+    lengths = bounds[rows + 1] - starts
+    owner = np.repeat(np.arange(len(rows)), lengths)
+    at = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
+    return flat[at], owner
+
+
 def is_list_column(values: pd.Series) -> bool:
     for value in values:
         if value is not None and not (isinstance(value, float) and math.isnan(value)):
@@ -122,11 +132,7 @@ class Columns:
 
     def elements(self, column: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The element codes of `rows`, flat, and for each element the position of its row in `rows`."""
-        starts = self.offsets[column][rows]
-        lengths = self.offsets[column][rows + 1] - starts
-        owner = np.repeat(np.arange(len(rows)), lengths)
-        at = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
-        return self.flat[column][at], owner
+        return ragged_rows(self.flat[column], self.offsets[column], rows)
 
     def strings(self, column: str, rows: np.ndarray) -> np.ndarray:
         self._words()
