@@ -67,3 +67,17 @@ def test_a_record_without_a_forename_is_thin_like_one_without_a_birth_date() -> 
     twins = [(1, 3, 0.98), (2, 3, 0.98)]
     apart = bridging_records(thin_records(frame), cluster_records([1, 2, 3], twins, 0.9), twins, 0.9)
     assert apart == [(1, 3), (2, 3)]
+
+
+def test_a_bridge_of_several_undated_records_is_kept_apart_whole() -> None:
+    """'Frederick Thomson' found with a child twice (records 5 and 6, one person) links to two men of
+    that name born eight years apart; a loose 'Fred' (7) joins record 5 a little more strongly. Keeping
+    only the strongest pair's record apart would cut 7 off and leave 5 and 6 joining both men."""
+    pairs = [*NAMESAKES, (5, 6, 0.99), (5, 7, 0.95), (1, 7, 0.96), (3, 7, 0.96), (1, 5, 0.93)]
+    pairs += [(3, 5, 0.93), (1, 6, 0.93), (3, 6, 0.93)]
+    records = range(1, 8)
+    apart = bridging_records({5, 6, 7}, cluster_records(records, pairs, 0.9), pairs, 0.9)
+    assert apart == [(1, 5), (1, 6), (1, 7), (3, 5), (3, 6), (3, 7)]
+    clusters = cluster_records(records, pairs, 0.9, cannot_link=apart)
+    assert clusters[1] == clusters[2] != clusters[3] == clusters[4]
+    assert clusters[5] == clusters[6] == clusters[7] not in (clusters[1], clusters[3])
