@@ -286,6 +286,7 @@ class ContextLinker:
             events_of[clusters.get(record, record)].add(event)
         pools = self._role_pools(clusters)
         sharing: dict[int, set[int]] = {}  # person -> the persons on its telling events (this round)
+        seen_at: dict[Place, set[int]] = {}  # place -> the persons seen or living there (this round)
         described: dict[int, int] = {}  # person -> its row in `fragment` and `distinct`
         fragment: list[bool] = []  # a person known only from partial records
         distinct: list[list[int]] = []  # one record per distinct set of comparable values
@@ -296,7 +297,7 @@ class ContextLinker:
             mine = members.get(cluster, [record])
             if not all(m in self.partial for m in mine):
                 continue  # already part of a person with fuller records
-            near, far, via = self._context_of(record, clusters, events_of, sharing)
+            near, far, via = self._context_of(record, clusters, events_of, sharing, seen_at)
             kind = kind_of.get(record, "")
             role, pool_size = self._same_role(record, kind, pools, near | far | {cluster})
             if role:
@@ -378,7 +379,12 @@ class ContextLinker:
         return list(seen.values())
 
     def _context_of(
-        self, record: int, clusters: Clusters, events_of: dict[int, set[int]], sharing: dict[int, set[int]]
+        self,
+        record: int,
+        clusters: Clusters,
+        events_of: dict[int, set[int]],
+        sharing: dict[int, set[int]],
+        seen_at: dict[Place, set[int]],
     ) -> tuple[set[int], set[int], str]:
         """Near: persons sharing another telling event with the persons in the record's event. Far: one
         step further out, and persons seen or living at the event's place. Too wide a tier is dropped."""
@@ -393,14 +399,25 @@ class ContextLinker:
         via = ["people on other events with those in this one"]
         place = ctx.place_of.get(event)
         if place is not None:
-            for other in ctx.events_at.get(place, []):
-                far.update(clusters.get(r, r) for r in ctx.records_in.get(other, []))
-            far.update(clusters.get(r, r) for r in ctx.living_at.get(place[1], []))
+            far |= self._seen_at(place, clusters, seen_at)
             via.append(f"people seen or living at {place[0]}, {place[1]}")
         far -= near | here | {own}
         near = near if len(near) <= MAX_CONTEXT else set()
         far = far if len(far) <= MAX_FAR else set()
         return near, far, "; ".join(via)
+
+    def _seen_at(self, place: Place, clusters: Clusters, known: dict[Place, set[int]]) -> set[int]:
+        """The persons on any event at the place or living at its postcode (worked out once a round,
+        in `known`: every record of a busy hotel's events asks it)."""
+        persons = known.get(place)
+        if persons is None:
+            ctx = self.context
+            persons = set()
+            for other in ctx.events_at.get(place, []):
+                persons.update(clusters.get(r, r) for r in ctx.records_in.get(other, []))
+            persons.update(clusters.get(r, r) for r in ctx.living_at.get(place[1], []))
+            known[place] = persons
+        return persons
 
     def _sharing(
         self,
