@@ -133,8 +133,7 @@ def persons(frame: pd.DataFrame, model: dict, pairs: pd.DataFrame, threshold: fl
         pairs["record_r"].to_numpy("int64"),
         pairs["match_probability"].to_numpy(),
     )
-    pairs_kept = zip(edges.left.tolist(), edges.right.tolist(), strict=True)
-    cannot = contradictions(frame, model, cluster_records(ids, edges, threshold), scored=pairs_kept)
+    cannot = contradictions(frame, model, cluster_records(ids, edges, threshold), scored=edges)
 
     def cluster(extra: list) -> dict[int, int]:
         return cluster_records(ids, edges + extra, threshold, cannot_link=cannot)

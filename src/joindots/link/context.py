@@ -489,7 +489,7 @@ class ContextLinker:
         right: list[np.ndarray] = []
         for record, records in wanted:
             ids, _ = self.evidence.get(record, (_NO_IDS, _NO_WEIGHTS))
-            fresh = records[~_sorted_has(ids, records)] if len(ids) else records
+            fresh = records[~sorted_has(ids, records)] if len(ids) else records
             if len(fresh):
                 right.append(fresh)
                 left.append(np.full(len(fresh), record, dtype=np.int64))
@@ -558,8 +558,14 @@ class ContextLinker:
 def signatures(frame: pd.DataFrame, columns: Iterable[str]) -> dict[int, int]:
     """record -> a code for its values in `columns` (the model's) outside dates of birth, postcodes and
     addresses: what a partial record (which has none of those) can be compared on. Records with equal
-    codes score equally. A list counts as the set of its elements, as the scorer compares lists.
-    Each column is coded, then a row's codes are coded together, all in array operations."""
+    codes score equally. A list counts as the set of its elements, as the scorer compares lists."""
+    codes = signature_codes(frame, columns)
+    return dict(zip(frame["unique_id"].astype(int).tolist(), codes.tolist(), strict=True))
+
+
+def signature_codes(frame: pd.DataFrame, columns: Iterable[str]) -> np.ndarray:
+    """`signatures` as an array in the frame's row order. Each column is coded, then a row's codes are
+    coded together, all in array operations."""
     skip = ("dob", "postcode", "address")
     codes = np.zeros(len(frame), dtype=np.int64)
     for column in sorted(c for c in columns if not c.startswith(skip)):
@@ -567,7 +573,7 @@ def signatures(frame: pd.DataFrame, columns: Iterable[str]) -> dict[int, int]:
         parts = _set_codes(values) if is_list_column(frame[column]) else [pd.factorize(values)[0]]
         for part in parts:  # part: -1 null or a code
             codes, _ = pd.factorize(codes * (int(part.max(initial=0)) + 2) + part + 1)
-    return dict(zip(frame["unique_id"].astype(int).tolist(), codes.tolist(), strict=True))
+    return codes
 
 
 def _set_codes(values: np.ndarray) -> list[np.ndarray]:
@@ -590,7 +596,7 @@ def _set_codes(values: np.ndarray) -> list[np.ndarray]:
     return parts
 
 
-def _sorted_has(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+def sorted_has(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """Which of `wanted` are in `ids` (sorted, not empty)."""
     at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
     return np.asarray(ids[at] == wanted)

@@ -12,14 +12,14 @@ Analysts' "same" decisions are never contradicted: pairs they joined are left al
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from joindots.link.context import signatures
+from joindots.link.cluster import Edges, sorted_distinct
+from joindots.link.context import signature_codes, sorted_has
 from joindots.link.scorer import FastScorer, compared_columns, is_list_column
 
 # Measured at 100k records (seed 1): evidence below -1 bit split clusters for precision 0.9941 -> 0.9974
@@ -34,57 +34,81 @@ def contradictions(
     model: dict[str, Any],
     clusters: dict[int, int],
     joined_by_analysts: Iterable[tuple[int, int]] = (),
-    scored: Iterable[tuple[int, int]] = (),
+    scored: Edges | Iterable[tuple[int, int]] = (),
 ) -> list[tuple[int, int]]:
     """Record pairs (a < b) of one cluster whose own evidence is below CONTRADICTION. `scored`: pairs
-    the run kept (at the loose threshold or above), whose identities are not asked about again."""
+    the run kept (at the loose threshold or above), whose identities are not asked about again.
+    Identities and pairs are found in array operations (a million records: 2 million scored pairs)."""
     lists = {c for c in frame.columns if is_list_column(frame[c])}
-    signature = signatures(
-        frame, compared_columns(model, lists)
-    )  # the whole frame, not a copy of its dated rows
-    dated = frame.loc[frame["dob"].notna(), ["unique_id", "dob"]]
-    members: dict[int, dict[tuple[Any, int], int]] = defaultdict(dict)
-    identity: dict[int, int] = {}
-    for record, dob in zip(dated["unique_id"].astype(int), dated["dob"], strict=True):
-        identity[record] = members[clusters.get(record, record)].setdefault((dob, signature[record]), record)
-    direct = {
-        (min(ia, ib), max(ia, ib))
-        for a, b in scored
-        if (ia := identity.get(int(a))) is not None and (ib := identity.get(int(b))) is not None
-    }
-    asked = {
-        c: ids
-        for c, m in members.items()
-        if len(m) > 1 and _unscored(ids := sorted(m.values())[:MAX_IDENTITIES], direct)
-    }
-    if not asked:
+    codes = signature_codes(frame, compared_columns(model, lists))  # the whole frame, not a copy
+    ids = frame["unique_id"].to_numpy(dtype=np.int64)
+    dated = frame["dob"].notna().to_numpy()
+    records = ids[dated]
+    cluster = np.fromiter((clusters.get(r, r) for r in records.tolist()), np.int64, len(records))
+    keyed = pd.DataFrame({"cluster": cluster, "dob": frame["dob"].to_numpy()[dated], "code": codes[dated]})
+    keyed["record"] = records
+    # an identity: the first record of a cluster with its birth date and compared values
+    first = keyed.groupby(["cluster", "dob", "code"], sort=False)["record"].transform("first").to_numpy()
+    width = int(ids.max(initial=0)) + 1
+    identity = np.full(width, -1, np.int64)
+    identity[records] = first
+    direct = _direct(identity, scored, width)
+    left, right = _unscored(cluster, first, direct, width)
+    if not len(left):
         return []
-    wanted = {r for rs in asked.values() for r in rs}
+    wanted = sorted_distinct(np.concatenate([left, right]))
     chosen = frame[frame["unique_id"].isin(wanted)]
     scorer = FastScorer(model, chosen, lists, blocking=False)
     scorer.count_terms_of(frame)
     together = _together(joined_by_analysts)
-    pairs = [
-        (a, b)
-        for records in asked.values()
-        for i, a in enumerate(records[:-1])
-        for b in records[i + 1 :]
-        if (a, b) not in direct
-    ]
     found = []
-    for start in range(0, len(pairs), BATCH):  # scored in batches of array operations
-        batch = np.array(pairs[start : start + BATCH], dtype=np.int64).reshape(-1, 2)
-        result = scorer.score_row_pairs(scorer.positions(batch[:, 0]), scorer.positions(batch[:, 1]))
+    for start in range(0, len(left), BATCH):  # scored in batches of array operations
+        a, b = left[start : start + BATCH], right[start : start + BATCH]
+        result = scorer.score_row_pairs(scorer.positions(a), scorer.positions(b))
         evidence = result.match_weight - scorer.prior_weight
-        for (a, b), e in zip(batch.tolist(), evidence.tolist(), strict=True):
-            if e < CONTRADICTION and together.get(a, a) != together.get(b, b):
-                found.append((a, b))
+        for x, y in zip(
+            a[evidence < CONTRADICTION].tolist(), b[evidence < CONTRADICTION].tolist(), strict=True
+        ):
+            if together.get(x, x) != together.get(y, y):
+                found.append((x, y))
     return found
 
 
-def _unscored(identities: list[int], direct: set[tuple[int, int]]) -> bool:
-    """Whether two of these identities (sorted) were joined only through others."""
-    return any((a, b) not in direct for i, a in enumerate(identities) for b in identities[i + 1 :])
+def _direct(identity: np.ndarray, scored: Edges | Iterable[tuple[int, int]], width: int) -> np.ndarray:
+    """The pairs of identities the run scored directly, as sorted keys (lower * width + higher)."""
+    if isinstance(scored, Edges):
+        a, b = scored.left, scored.right
+    else:
+        pairs = np.array([(int(x), int(y)) for x, y in scored], np.int64).reshape(-1, 2)
+        a, b = pairs[:, 0], pairs[:, 1]
+    ia, ib = identity[a], identity[b]
+    kept = (ia >= 0) & (ib >= 0)
+    ia, ib = ia[kept], ib[kept]
+    return sorted_distinct(np.minimum(ia, ib) * width + np.maximum(ia, ib))
+
+
+def _unscored(
+    cluster: np.ndarray, identity: np.ndarray, direct: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (a < b) of one cluster's identities (its first MAX_IDENTITIES by id) not scored directly:
+    those joined only through others."""
+    held = pd.DataFrame({"cluster": cluster, "identity": identity}).drop_duplicates()
+    held = held.sort_values(["cluster", "identity"], kind="stable")
+    held = held[held.groupby("cluster")["identity"].transform("size").to_numpy() > 1]
+    held = held[held.groupby("cluster").cumcount().to_numpy() < MAX_IDENTITIES]
+    clusters, members = held["cluster"].to_numpy(), held["identity"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, clusters[1:] != clusters[:-1]]) if len(clusters) else np.empty(0, int)
+    sizes = np.diff(np.r_[starts, len(clusters)])
+    left, right = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for n in np.unique(sizes).tolist():  # clusters of n identities at once: their pairs (i < j)
+        block = members[starts[sizes == n][:, None] + np.arange(n)]
+        i, j = np.triu_indices(n, 1)
+        left.append(block[:, i].ravel())
+        right.append(block[:, j].ravel())
+    a, b = np.concatenate(left), np.concatenate(right)
+    fresh = ~sorted_has(direct, a * width + b) if len(direct) else np.ones(len(a), bool)
+    order = np.lexsort((b[fresh], a[fresh]))
+    return a[fresh][order], b[fresh][order]
 
 
 def _together(pairs: Iterable[tuple[int, int]]) -> dict[int, int]:

@@ -136,7 +136,8 @@ class SplinkScorer:
         from joindots.link.scorer import Unsupported
 
         try:
-            return contradictions(frame, model, clusters, must, ((a, b) for a, b, _ in scored))
+            kept = scored if isinstance(scored, Edges) else ((a, b) for a, b, _ in scored)
+            return contradictions(frame, model, clusters, must, kept)
         except Unsupported as why:
             log.warning("persons not checked for contradictions: %s", why)
             return []
