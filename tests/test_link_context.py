@@ -254,3 +254,32 @@ def test_em_recovers_both_tiers() -> None:
         questions.append(_question(near, far))
     near_share, far_share, _ = estimate_pi(questions)
     assert near_share == pytest.approx(0.3, abs=0.03) and far_share == pytest.approx(0.1, abs=0.03)
+
+
+def test_a_first_name_only_mention_does_not_stand_for_a_person_whose_surname_is_known(world: World) -> None:
+    """The suspect of a crime against the child also appears as a first-name-only mention, joined to
+    him. The child is then found with the suspect's first name and another surname ("Quennell"): the
+    mention agrees with it on all it says, but the suspect's surname is known, and it is not Quennell.
+    His person fits no better than his own full record does, and the record stays apart."""
+    suspect = _rare_forename(world, 1).iloc[0]
+    s, child = int(suspect["unique_id"]), int(_full(world).iloc[0]["unique_id"])
+    found_with, event = _new_ids(world)
+    mention = found_with + 1
+    forename = str(suspect["forename"])
+    frame = _with(
+        world, _partial(found_with, forename) | {"surname": "Quennell"}, _partial(mention, forename)
+    )
+    context = _context(
+        world, [(child, event, None), (s, event, None), (mention, event, None), (found_with, event + 1, None)]
+    )
+    context.records_in[event + 1].append(child)
+    ids = frame["unique_id"].astype(int).tolist()
+    joined = [(min(s, mention), max(s, mention), 0.99)]
+
+    def recluster(extra: list[tuple[int, int, float]]) -> dict[int, int]:
+        return cluster_records(ids, joined + extra, 0.9)
+
+    linker = ContextLinker(frame, world.model, context)
+    _, clusters = linker.link(recluster([]), recluster, 0.9, set())
+    assert clusters[mention] == clusters[s]
+    assert clusters[found_with] != clusters[s]

@@ -17,7 +17,11 @@ mirrored by the fast scorer), then
 
 so two persons called Chris around the same child share the probability and neither is linked: the
 record stays apart unless one candidate fits clearly better; an unresolved fragment that fits is not
-counted beside a fuller candidate (it is most likely a piece of it). The shares pi_t are estimated
+counted beside a fuller candidate (it is most likely a piece of it). A candidate's fit is that of its
+best record among those giving every name part the partial record gives, where it has such a record:
+a first-name-only mention of a person known as Nadia Akhtar does not make her fit "Nadia Miah" (at 1M
+records, hotel staff called Nadia with five surnames had become one person so; precision 0.99605 ->
+0.99691, recall unchanged; at 100k 0.9992 -> 0.9994). The shares pi_t are estimated
 without labels by EM, for each kind of record (event type and role) with enough questions. A record
 whose best candidate reaches the match threshold is joined to it; joined fragments can then fit
 better, so the step runs two rounds.
@@ -121,6 +125,18 @@ def build_context(
     return Context(
         dict(event_of), dict(records_in), place_of, dict(events_at), dict(living_at), telling, kinds
     )
+
+
+FORENAME, SURNAME = 1, 2
+
+
+def name_parts(frame: pd.DataFrame) -> np.ndarray:
+    """record id -> which name parts it gives (FORENAME | SURNAME bits), as an array indexed by id."""
+    ids = frame["unique_id"].to_numpy(dtype=np.int64)
+    parts = np.zeros(int(ids.max(initial=0)) + 1, np.int8)
+    given = frame["forename"].notna().to_numpy() * FORENAME + frame["surname"].notna().to_numpy() * SURNAME
+    parts[ids] = given
+    return parts
 
 
 def partial_records(frame: pd.DataFrame) -> set[int]:
@@ -231,6 +247,7 @@ class ContextLinker:
         self.pi: dict[str, Tiers] | None = None  # kind ("" for all kinds) -> shares of the tiers
         self.signature = signatures(frame, compared_columns(model, lists))
         self.evidence: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # partial record -> (ids, log2 BF)
+        self.named = name_parts(frame)
 
     def _index(self, records: Iterable[int]) -> None:
         """Make these records scorable (the index starts with the partial records only)."""
@@ -462,6 +479,7 @@ class ContextLinker:
         records, owner = self.described.records(rows)
         ids, weights = self.evidence[record]
         fits = weights[np.searchsorted(ids, records)]
+        fits = np.where(self._speaks_for(record, records, owner, len(rows)), fits, -np.inf)
         order = np.lexsort((records, -fits, owner))  # each person's best record first
         first = order[np.flatnonzero(np.r_[True, owner[order][1:] != owner[order][:-1]])]
         best, weight = records[first], fits[first]  # one per person, in the order of `persons`
@@ -479,6 +497,17 @@ class ContextLinker:
         return _Question.of(
             record, via, persons[at], best[at], weight[at], tiers[at], kind, (0, 0, pool_size)
         )
+
+    def _speaks_for(self, record: int, records: np.ndarray, owner: np.ndarray, persons: int) -> np.ndarray:
+        """Which of each person's records may stand for the person against this record: one giving
+        every name part the record gives, where the person has such a record. "Nadia", a person's
+        first-name-only mention, fits "Nadia Miah" without a word against her; but when the person's
+        other records call her Nadia Akhtar, her surname is known, and it is not Miah."""
+        need = self.named[record]
+        full = (self.named[records] & need) == need
+        known = np.zeros(persons, bool)
+        known[owner[full]] = True
+        return np.asarray(full | ~known[owner])
 
     def _score_evidence(self, wanted: list[tuple[int, np.ndarray]]) -> None:
         """Score each partial record against the wanted records not scored before, all records' pairs
