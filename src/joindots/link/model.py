@@ -28,8 +28,10 @@ from joindots.settings import get_settings
 
 log = logging.getLogger(__name__)
 Backend = Literal["duckdb", "spark"]
-# EM pairs per session. At 1M records: 2M pairs trained in 62 s, 1M in 37 s, m moving at most 0.13 bits
-EM_MAX_PAIRS = 1_000_000
+# EM pairs per session. At 1M records: 2M pairs trained in 62 s, 1M in 37 s, m moving at most 0.13 bits;
+# 500k (session 8) 36 s against 1M's 53 s on a slower day, m moving at most 0.05 bits, F1 the same at
+# 10k, 100k, 1M and on FEBRL4
+EM_MAX_PAIRS = 500_000
 EM_COUNT_RECORDS = 100_000  # records each side of the pass that estimates a rule's pairs, before sampling
 U_MAX_PAIRS = 5_000_000
 PRIOR_RECALL = 0.7  # share of true matches the deterministic rule below is believed to find
