@@ -33,6 +33,12 @@ def sorted_distinct(values: np.ndarray) -> np.ndarray:
     return out[np.r_[True, out[1:] != out[:-1]]] if len(out) else out
 
 
+def sorted_has(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Which of `wanted` are in `ids` (sorted, not empty)."""
+    at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+    return np.asarray(ids[at] == wanted)
+
+
 @dataclass(frozen=True)
 class Edges:
     """Scored pairs as three arrays (record, record, probability): a million pairs as Python tuples

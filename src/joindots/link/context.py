@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from joindots.link.cluster import sorted_distinct
+from joindots.link.cluster import sorted_distinct, sorted_has
 from joindots.link.scorer import FastScorer, compared_columns, is_list_column, ragged_rows
 from joindots.network.ties import exploitation_events
 from joindots.store.schema import Event, PersonRecord
@@ -623,12 +623,6 @@ def _set_codes(values: np.ndarray) -> list[np.ndarray]:
         part[rows[rank == k]] = elements[rank == k]
         parts.append(part)
     return parts
-
-
-def sorted_has(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Which of `wanted` are in `ids` (sorted, not empty)."""
-    at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
-    return np.asarray(ids[at] == wanted)
 
 
 def _listed(values: Any) -> list[Any]:
