@@ -27,9 +27,12 @@ class World:
         location: str | None = None, objects: dict[str, list[tuple[str, str]]] | None = None,
         offence: str | None = None, location_type: str | None = None, postcode: str | None = None,
         addresses: dict[str, tuple[str, str]] | None = None,
+        names: dict[str, tuple[str, str | None]] | None = None, dobs: dict[str, str] | None = None,
     ) -> None:  # fmt: skip
         """people: (record name, role); objects: record name -> [(kind, value)]; a crime is a sexual
-        offence (22B) unless `offence` says otherwise; addresses: record name -> (address, postcode)."""
+        offence (22B) unless `offence` says otherwise; addresses: record name -> (address, postcode);
+        names: record name -> (forename, surname), by default ('Fore<name>', 'Testperson');
+        dobs: record name -> date of birth (ISO), by default none."""
         if type_ == "crime" and offence is None:
             offence = "22B"
         with session_scope(self.engine) as s:
@@ -51,8 +54,10 @@ class World:
                 rid = ref if i == 0 else f"{ref}#{i}"
                 eth, ic, nat = self.protected.get(name, ("W1", "IC1", "GBR"))
                 address, code = (addresses or {}).get(name, (None, None))
+                forename, surname = (names or {}).get(name, (f"Fore{name}", "Testperson"))
                 pr = PersonRecord(source_row_id=row.id, batch_id=batch.id, source=source, record_id=rid,
-                                  event_id=ev.id, role=role, forename=f"Fore{name}", surname="Testperson",
+                                  event_id=ev.id, role=role, forename=forename, surname=surname,
+                                  dob=dt.date.fromisoformat(dobs[name]) if name in (dobs or {}) else None,
                                   ethnicity=eth, ic_code=ic, nationality=nat, address=address,
                                   postcode=code)  # fmt: skip
                 s.add(pr)

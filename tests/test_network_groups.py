@@ -13,6 +13,7 @@ from joindots.network.groups import build_groups
 from joindots.network.tables import GroupMember, GroupTie, OffenderGroup
 from joindots.store.db import make_engine, migrate, session_scope
 from joindots.store.schema import Event
+from joindots.web.groups import describe_evidence
 from network_factory import World, small_world
 
 
@@ -171,3 +172,49 @@ def test_an_adult_living_where_a_child_was_found_joins_the_group(sqlite_engine: 
     (evidence,) = group["ties"][("P2", "P3")].evidence
     assert evidence["kind"] == "co_offender" and evidence["event"] == "missing:M1"
     assert evidence["host_records"] == [w.rec["K"]]
+
+
+def test_a_rare_name_found_with_a_child_points_to_the_one_known_offender_of_that_name(
+    sqlite_engine: Engine,
+) -> None:
+    """Kliment Durek (born 1970) and B abused V1; "Kliment" (no surname) and C were found with V2.
+    Linkage rightly keeps a bare first name apart, but he is the only known offender of that rare name:
+    the two pairs are one group, joined by an uncertain name-mention tie. So are Frank Oakes (known) and
+    "Frank Oakes" (no date of birth) found with V6 beside E. "Ricky", found with V3 beside D, fits two
+    known offenders (Ricky and Richard Testperson: Ricky is a nickname of Richard) and is tied to neither."""
+    w = World(sqlite_engine)
+    dobs = {"K": "1970-01-02", "R1": "1980-03-04", "R2": "1981-05-06", "F": "1975-07-08"}
+    w.event("police_north", "N1", "crime", "2020-01-05", [("V1", "victim"), ("K", "suspect"), ("B", "suspect")],
+            names={"K": ("Kliment", "Durek")}, dobs=dobs)  # fmt: skip
+    w.event("missing", "M1", "missing_episode", "2020-06-01",
+            [("V2", "missing_person"), ("KM", "found_with"), ("C", "found_with")],
+            names={"KM": ("Kliment", None)})  # fmt: skip
+    w.event("police_south", "S1", "crime", "2021-01-05", [("V4", "victim"), ("R1", "suspect")],
+            names={"R1": ("Ricky", "Testperson")}, dobs=dobs)  # fmt: skip
+    w.event("police_south", "S2", "crime", "2021-02-05", [("V5", "victim"), ("R2", "suspect")],
+            names={"R2": ("Richard", "Testperson")}, dobs=dobs)  # fmt: skip
+    w.event("missing", "M2", "missing_episode", "2021-06-01",
+            [("V3", "missing_person"), ("RM", "found_with"), ("D", "found_with")],
+            names={"RM": ("Ricky", None)})  # fmt: skip
+    w.event("police_south", "S3", "crime", "2022-01-05", [("V7", "victim"), ("F", "suspect"), ("G", "suspect")],
+            names={"F": ("Frank", "Oakes")}, dobs=dobs)  # fmt: skip
+    w.event("missing", "M3", "missing_episode", "2022-06-01",
+            [("V6", "missing_person"), ("FM", "found_with"), ("E", "found_with")],
+            names={"FM": ("Frank", "Oakes")})  # fmt: skip
+    people = ["V1", "K", "B", "V2", "KM", "C", "V4", "R1", "V5", "R2", "V3", "RM", "D",
+              "V7", "F", "G", "V6", "FM", "E"]  # fmt: skip
+    w.link({f"P{i:02d}": [name] for i, name in enumerate(people)})
+    groups = groups_of(sqlite_engine, build_groups(sqlite_engine, "a").id)
+    strict = by_members(groups, "strict")
+    kliment, frank = frozenset({"P01", "P02", "P04", "P05"}), frozenset({"P14", "P15", "P17", "P18"})
+    assert set(strict) == {kliment, frank, frozenset({"P11", "P12"})}
+    assert sorted(strict[kliment]["victims"]) == ["P00", "P03"]
+    tie = strict[kliment]["ties"][("P01", "P04")]
+    assert tie.kinds == ["name_mention"] and tie.uncertain
+    (evidence,) = tie.evidence
+    assert evidence["mention"] == "Kliment" and evidence["records"] == [w.rec["KM"], w.rec["K"]]
+    assert evidence["identity_probability"] == 0.5  # one known person carries the name
+    assert describe_evidence(evidence).startswith("'Kliment' (a name, no date of birth) may be this person")
+    assert strict[kliment]["uncertain"] == 1
+    (evidence,) = strict[frank]["ties"][("P14", "P17")].evidence
+    assert evidence["mention"] == "Frank Oakes" and evidence["kind"] == "name_mention"

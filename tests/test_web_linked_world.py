@@ -142,6 +142,8 @@ def test_every_page_shows_real_content(linked):
     assert f'id="group-{group.group_key}"' in groups and 'href="/people/P' in groups
     one = client.get(f"/groups/{group.group_key}").text  # members with their names, network, timeline
     assert one.count('href="/people/P') >= group.size and 'id="network"' in one and "<time>" in one
+    ties = one.split('id="ties"')[1].split("</table>")[0]  # every tie, with its evidence in words
+    assert ties.count("<tr") - 1 >= group.size - 1 and "offenders" in ties and "Betweenness" in one
     assert _log(linked)[-1].subject == f"group {group.group_key}"
     drawn = client.get(f"/groups/{group.group_key}/network.json").json()
     kinds = {n["data"]["kind"] for n in drawn["nodes"]}

@@ -14,7 +14,9 @@ from sqlalchemy import Engine, Select, select
 from joindots.store.link_tables import LinkRun, MatchDecision, MatchPair, RecordPerson
 from joindots.store.schema import Event, PersonRecord, RecordObject
 
-RECORD_COLUMNS = ("id", "source", "record_id", "event_id", "role", "address", "postcode")
+RECORD_COLUMNS = (
+    "id", "source", "record_id", "event_id", "role", "forename", "surname", "dob", "address", "postcode",
+)  # fmt: skip
 EVENT_COLUMNS = (
     "id",
     "source",
@@ -36,7 +38,7 @@ EVENT_COLUMNS = (
 class Facts:
     """Everything group detection needs, as tables keyed by database ids."""
 
-    records: pd.DataFrame  # id, source, record_id, event_id, role, address, postcode
+    records: pd.DataFrame  # id, source, record_id, event_id, role, forename, surname, dob, address, postcode
     events: pd.DataFrame  # id, source, ref, type, date, force, offence/outcome, location
     objects: pd.DataFrame  # person_record_id, kind, value
     assignments: pd.DataFrame  # person_record_id, person_id, match_probability

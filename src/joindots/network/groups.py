@@ -46,17 +46,43 @@ def tie_graph(tieset: TieSet) -> nx.Graph:
     return g
 
 
+def _fold_mentions(g: nx.Graph) -> tuple[nx.Graph, dict[str, str]]:
+    """The tie graph with each first-name mention folded into the named person it may be (a tie of kind
+    `name_mention` only), so a mention's ties count as that person's; returns it and mention -> person."""
+    into: dict[str, str] = {}
+    for _, _, tie in g.edges(data="tie"):
+        if tie.kinds == {"name_mention"}:
+            item = tie.evidence[0]
+            into[item["mention_person"]] = item["named_person"]
+    folded = nx.Graph()
+    folded.add_nodes_from(into.get(n, n) for n in g.nodes)
+    for a, b, w in g.edges(data="weight"):
+        fa, fb = into.get(a, a), into.get(b, b)
+        if fa != fb:
+            old = folded.get_edge_data(fa, fb, {"weight": 0.0})["weight"]
+            folded.add_edge(fa, fb, weight=old + w)
+    return folded, into
+
+
 def communities(g: nx.Graph) -> list[frozenset[str]]:
-    """Groups of two or more people: seeded Louvain inside each connected component."""
+    """Groups of two or more people: seeded Louvain inside each connected component, with first-name
+    mentions folded into the person they may be and put back beside them."""
+    folded, into = _fold_mentions(g)
+    mentions_of: dict[str, set[str]] = {}
+    for mention, person in into.items():
+        mentions_of.setdefault(person, set()).add(mention)
     found: list[frozenset[str]] = []
-    for comp in nx.connected_components(g):
-        sub = g.subgraph(comp)
+    for comp in nx.connected_components(folded):
+        sub = folded.subgraph(comp)
         parts = (
             nx.community.louvain_communities(sub, weight="weight", seed=SEED, resolution=RESOLUTION)
             if len(comp) > 2
             else [comp]
         )
-        found += [frozenset(p) for p in parts if len(p) >= 2]
+        for part in parts:
+            members = set(part).union(*(mentions_of.get(p, set()) for p in part))
+            if len(members) >= 2:
+                found.append(frozenset(members))
     return sorted(found, key=lambda s: (-len(s), sorted(s)))
 
 

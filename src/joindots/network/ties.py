@@ -2,6 +2,8 @@
 
 Ties come from: co-suspects on the same event (crime, social-care referral, or adults found with the
 same missing child), suspects of the same victim on different events, and shared phones or vehicles.
+An offender known only by a name, with no date of birth ("found with: Kliment"), is tied to the one
+known offender whose name fits, where the name is rare (`_mention_ties`): a lead, always uncertain.
 An adult (a suspect, alleged perpetrator, "found with" adult, hotel guest or licence holder on any of
 their records) who lives at the address where a missing child was found counts as an offender on that
 episode (role `host`), as if the report had named them.
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from joindots.domain.codes import OFFENCE_CODES
+from joindots.link.names import fold, name_keys
 from joindots.network.facts import Facts
 from joindots.network.identity import View
 
@@ -27,6 +30,9 @@ ADULT_ROLES = OFFENDER_ROLES | {"guest", "licence_holder"}
 VICTIM_ROLES = frozenset({"victim", "missing_person", "subject"})
 HOST = "host"  # lives at the address where a missing child was found
 MAX_SHARERS = 12  # an object shared by more people (a switchboard, a firm's car) proves no association
+# A name carried by at most this many people on record can point to one of them. Measured (docs/network.md):
+# at 1 or 2, 69 of 73 such ties (two 100,000-person worlds) joined one true person's records; at 3, worse.
+RARE_NAME = 2
 
 
 EXPLOITATION_TYPES = frozenset({"referral", "missing_episode"})
@@ -105,6 +111,7 @@ def build_ties(facts: Facts, view: View) -> TieSet:
                 p = min(prob[ra], prob[rb], prob[va], prob[vb])
                 _add(ties, pa, pb, "shared_victim", item, p)
     _object_ties(facts, view, ties, relevant)
+    _mention_ties(facts, view, ties, relevant)
     return TieSet(ties, dict(victims_of))
 
 
@@ -165,3 +172,78 @@ def _object_ties(facts: Facts, view: View, ties: dict[tuple[str, str], Tie], rel
             item = {"object": f"{kind}:{value}", "records": [ra, rb]}
             p = min(view.record_probability[ra], view.record_probability[rb])
             _add(ties, pa, pb, f"shared_{kind}", item, p)
+
+
+@dataclass
+class _Names:
+    """Who gives which name. Keys: a first name's keys (itself, nicknames, variants) and 'key surname'."""
+
+    carriers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # key -> known persons
+    fits: dict[str, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )  # key -> offender -> record
+    # an undated offender -> (record, name as given, name keys), from a full name where one is given
+    mentions: dict[str, tuple[int, str, set[str]]] = field(default_factory=dict)
+
+    def mention(self, pid: str, rid: int, said: str, keys: set[str], full: bool) -> None:
+        held = self.mentions.get(pid)
+        if held is None or (full and " " not in held[1]):
+            self.mentions[pid] = (rid, said, keys)
+        elif full == (" " in held[1]):
+            held[2].update(keys)
+
+
+def _names(facts: Facts, view: View, relevant: set[int]) -> _Names:
+    """Names given by known persons (a date of birth on some record) and by undated offenders."""
+    recs = facts.records
+    keys_of = {f: tuple(name_keys(fold(f)) or ()) for f in recs["forename"].dropna().unique()}
+    person = [view.person_of[int(r)] for r in recs["id"]]
+    surnames = [fold(s) if isinstance(s, str) else None for s in recs["surname"]]
+    firsts = [keys_of.get(f, ()) if isinstance(f, str) else () for f in recs["forename"]]
+    offender = (recs["role"].isin(list(OFFENDER_ROLES)) & recs["event_id"].isin(list(relevant))).to_numpy()
+    known = {p for p, d in zip(person, recs["dob"].notna().to_numpy(), strict=True) if d}
+    offenders = {p for p, o in zip(person, offender, strict=True) if o}
+    out = _Names()
+    for rid, pid, ks, surname, is_offender, forename, last in zip(
+        recs["id"], person, firsts, surnames, offender, recs["forename"], recs["surname"], strict=True
+    ):
+        if not ks or (pid in known and not surname):
+            continue
+        keys = {f"{k} {surname}" for k in ks} if surname else set(ks)
+        if pid in known:  # a known person's named record gives both its first name and its full name
+            for k in keys | set(ks):
+                out.carriers[k].add(pid)
+                if pid in offenders:
+                    out.fits[k].setdefault(pid, int(rid))
+        elif is_offender:
+            said = f"{forename} {last}" if surname else str(forename)
+            out.mention(pid, int(rid), said, keys, full=bool(surname))
+    return out
+
+
+def _mention_ties(facts: Facts, view: View, ties: dict[tuple[str, str], Tie], relevant: set[int]) -> None:
+    """A person known only by a name, with no date of birth on any record, named as an offender on an
+    exploitation event ("found with: Kliment"), and the one known offender (a person with a date of birth,
+    an offender on such an event) whose name fits: the same first name, a nickname or a spelling variant,
+    and the same surname where the mention gives one.
+
+    Tied only when the name is rare: at most RARE_NAME people with a date of birth on record carry it.
+    The tie says "possibly the same person": its identity probability is 1/(n+1) for n such carriers
+    (the mention may be someone never recorded), so it is always an uncertain tie, shown as one.
+    """
+    names = _names(facts, view, relevant)
+    for pid, (rid, said, keys) in sorted(names.mentions.items()):
+        fitting = set().union(*(names.fits.get(k, {}).keys() for k in keys))
+        carried = len(set().union(*(names.carriers.get(k, set()) for k in keys)))
+        if len(fitting) != 1 or carried > RARE_NAME:
+            continue
+        (other,) = fitting
+        known_tie = ties.get((pid, other) if pid < other else (other, pid))
+        if known_tie is not None and "co_offender" in known_tie.kinds:
+            continue  # two offenders on one event are two people
+        other_rec = min(names.fits[k][other] for k in keys if other in names.fits.get(k, {}))
+        item = {
+            "mention": said, "mention_person": pid, "named_person": other, "records": [rid, other_rec],
+            "people_with_name": carried,
+        }  # fmt: skip
+        _add(ties, pid, other, "name_mention", item, 1 / (carried + 1))

@@ -1,5 +1,6 @@
-"""One offender group for its page: who is in it (with the names their records give), the victims
-linked to it, its network and its timeline, all read through the network part."""
+"""One offender group for its page: who is in it (with the names their records give and the measures
+analysts use), the victims linked to it, every tie with its evidence, its network and its timeline,
+all read through the network part."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from joindots.errors import NotFound
 from joindots.network.pole import cytoscape, whole_graph
 from joindots.network.service import group_members, timeline
-from joindots.network.tables import OffenderGroup
+from joindots.network.tables import GroupMember, GroupTie, OffenderGroup
 from joindots.store.link_tables import RecordPerson
 from joindots.store.schema import PersonRecord
 from joindots.web.people import group_hits
@@ -44,6 +45,61 @@ def _people(session: Session, person_ids: list[str]) -> list[dict[str, Any]]:
     ]
 
 
+def _measured(session: Session, group_id: int, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each member's row with their degree, betweenness and eigenvector centrality in the group."""
+    measures = {
+        m.person_id: m for m in session.scalars(select(GroupMember).where(GroupMember.group_id == group_id))
+    }
+    out = []
+    for row in rows:
+        m = measures.get(row["key"])
+        out.append({
+            **row, "degree": m.degree if m else 0, "betweenness": m.betweenness if m else 0.0,
+            "eigenvector": m.eigenvector if m else 0.0,
+            "identity_probability": m.identity_probability if m else 1.0,
+        })  # fmt: skip
+    return out
+
+
+def describe_evidence(item: dict[str, Any]) -> str:
+    """One piece of a tie's evidence in words."""
+    kind = item.get("kind")
+    if kind == "co_offender" and item.get("host_records"):
+        return f"lives where the missing child was found ({item.get('event')})"
+    if kind == "co_offender":
+        return f"offenders on the same event ({item.get('event')})"
+    if kind == "shared_victim":
+        return f"offenders against the same victim {item.get('victim')} ({', '.join(map(str, item.get('events', [])))})"
+    if kind == "name_mention":
+        carried = item.get("people_with_name")
+        return (
+            f"'{item.get('mention')}' (a name, no date of birth) may be this person: the only known offender "
+            f"of that name, which {carried} {'person' if carried == 1 else 'people'} with a date of birth on record "
+            f"{'carries' if carried == 1 else 'carry'}"
+        )
+    if kind in ("shared_phone", "shared_vehicle"):
+        return f"both use {item.get('object')}"
+    return str(kind)
+
+
+def _ties(session: Session, group_id: int) -> list[dict[str, Any]]:
+    """The group's ties, uncertain ones first, each with its evidence in words."""
+    ties = session.scalars(select(GroupTie).where(GroupTie.group_id == group_id)).all()
+    rows = [
+        {
+            "a": t.person_a,
+            "b": t.person_b,
+            "kinds": sorted(t.kinds),
+            "weight": t.weight,
+            "identity_probability": t.identity_probability,
+            "uncertain": t.uncertain,
+            "evidence": [describe_evidence(e) for e in t.evidence],
+        }  # fmt: skip
+        for t in ties
+    ]
+    return sorted(rows, key=lambda r: (not r["uncertain"], -r["weight"], r["a"], r["b"]))
+
+
 def group_detail(session: Session, engine: Engine, key: str) -> dict[str, Any]:
     group = _group(session, key)
     members = group_members(session, group.build_id, group.id)
@@ -54,7 +110,9 @@ def group_detail(session: Session, engine: Engine, key: str) -> dict[str, Any]:
         "stability": group.stability,
         "size": group.size,
         "build_id": group.build_id,
-        "members": _people(session, members),
+        "members": _measured(session, group.id, _people(session, members)),
+        "uncertain_ties": group.uncertain_ties,
+        "ties": _ties(session, group.id),
         "victims": _people(session, victims),
         "timeline": timeline(engine, group.group_key) if members else [],
     }
