@@ -632,8 +632,9 @@ def _listed(values: Any) -> list[Any]:
 def estimate_pi(questions: list[_Question], steps: int = EM_STEPS) -> Tiers:
     """How often a partial record is one of the persons in each tier of its context, by EM (no
     labels): each tier's share is the mean posterior mass on it over the records that have it.
-    Every question's candidates sit in flat arrays, so one step is a few array operations (at a
-    million records there are tens of thousands of questions)."""
+    A tier's posterior mass in a question is its per-person share times the sum of its candidates'
+    Bayes factors, so those sums are taken once and each step works on a few numbers a question (at
+    a million records there are tens of thousands of questions and millions of candidates)."""
     pi: Tiers = (0.3, 0.1, 0.1)
     if not questions:
         return pi
@@ -646,14 +647,14 @@ def estimate_pi(questions: list[_Question], steps: int = EM_STEPS) -> Tiers:
     k = np.array([q.persons(tiers) for q in questions], dtype=np.float64)
     present = k > 0
     has = present.sum(axis=0)
-    lifted = np.exp2(weights - top[which])
+    lifted = np.bincount(which * tiers + tier, np.exp2(weights - top[which]), minlength=len(questions) * tiers)
+    lifted = lifted.reshape(len(questions), tiers)  # each question's Bayes factors by tier, over its top
+    below = np.exp2(-top)
     for _ in range(steps):
         shares = np.asarray(pi)
-        per_person = np.where(present, shares / np.maximum(k, 1.0), 0.0)
-        scaled = per_person[which, tier] * lifted
-        rest = (1.0 - (present * shares).sum(axis=1)) * np.exp2(-top)
-        posterior = scaled / (np.bincount(which, scaled, minlength=len(questions)) + rest)[which]
-        mass = np.bincount(tier, posterior, minlength=tiers)
+        scaled = np.where(present, shares / np.maximum(k, 1.0), 0.0) * lifted
+        rest = (1.0 - (present * shares).sum(axis=1)) * below
+        mass = (scaled / (scaled.sum(axis=1) + rest)[:, None]).sum(axis=0)
         new = [min(max(float(m) / h, 1e-6), 0.98) if h else 0.0 for m, h in zip(mass, has, strict=True)]
         if sum(new) > 0.99:  # the shares of one record's tiers must leave room for 'elsewhere'
             new = [x * 0.99 / sum(new) for x in new]

@@ -35,6 +35,15 @@ SHIFT = np.int64(2**31)  # two codes in one int64 key
 Side = str  # "l" (the new record) or "r" (the existing records)
 
 
+def one_of_each(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each key the number of its distinct value, and a position holding each distinct value
+    (hashing, not sorting: a quarter of a million keys at a time)."""
+    again, distinct = pd.factorize(keys)
+    where = np.empty(len(distinct), np.int64)
+    where[again] = np.arange(len(keys))  # any of a value's positions will do
+    return again, where
+
+
 class Unsupported(ValueError):
     """A model condition the fast scorer cannot mirror exactly: score with Splink instead."""
 
@@ -251,12 +260,34 @@ class RowPairs:
     columns: Columns
     left: np.ndarray
     right: np.ndarray
+    at: np.ndarray | None = None  # these pairs' positions among the pairs first scored (None: all)
+    memo: dict[Any, tuple[np.ndarray, np.ndarray]] | None = None  # values worked out for those pairs
 
     def __len__(self) -> int:
         return len(self.right)
 
     def subset(self, at: np.ndarray) -> RowPairs:
-        return RowPairs(self.columns, self.left[at], self.right[at])
+        memo = {} if self.memo is None else self.memo
+        self.memo = memo
+        return RowPairs(self.columns, self.left[at], self.right[at], at if self.at is None else self.at[at], memo)
+
+    def remembered(self, key: Any, work_out: Callable[[RowPairs], np.ndarray]) -> np.ndarray:
+        """A value of each pair (a string distance), worked out once for any pair across the levels
+        that ask for it (Jaro-Winkler >= 0.92, then >= 0.80, on the same names)."""
+        if self.memo is None:
+            self.memo = {}
+        mine = self.at if self.at is not None else np.arange(len(self))
+        size = int(mine.max(initial=-1)) + 1
+        values, known = self.memo.get(key, (np.zeros(0), np.zeros(0, bool)))
+        if len(values) < size:
+            values = np.concatenate([values, np.zeros(size - len(values))])
+            known = np.concatenate([known, np.zeros(size - len(known), bool)])
+        todo = np.flatnonzero(~known[mine])
+        if len(todo):
+            values[mine[todo]] = work_out(self.subset(todo))
+            known[mine[todo]] = True
+        self.memo[key] = (values, known)
+        return values[mine]
 
     def _rows(self, side: Side) -> np.ndarray:
         return self.left if side == "l" else self.right
@@ -422,19 +453,24 @@ class Compiler:
         self._use(cb, False)
 
         def value(p: AnyPairs) -> tuple[np.ndarray, np.ndarray]:
-            valid = (p.codes(sa, ca) != NULL) & (p.codes(sb, cb) != NULL)
+            a, b = p.codes(sa, ca), p.codes(sb, cb)
+            valid = (a != NULL) & (b != NULL)
             out = np.zeros(len(p))
             at = np.flatnonzero(valid)
             if len(at):
                 both = p.subset(at)
-                out[at] = cpdist(
-                    both.texts(sa, ca),
-                    both.texts(sb, cb),
-                    scorer=scorer,
-                    dtype=np.float64,
-                    workers=1,
-                )
+                if isinstance(both, RowPairs):
+                    out[at] = both.remembered((sa, ca, sb, cb, scorer), distinct_pairs)
+                else:
+                    out[at] = distinct_pairs(both)
             return out, valid
+
+        def distinct_pairs(p: AnyPairs) -> np.ndarray:
+            """The scorer on each distinct pair of values once (equal codes are equal values)."""
+            again, where = one_of_each(p.codes(sa, ca) * SHIFT + p.codes(sb, cb))
+            both = p.subset(where)
+            texts_a, texts_b = both.texts(sa, ca), both.texts(sb, cb)
+            return cpdist(texts_a, texts_b, scorer=scorer, dtype=np.float64, workers=1)[again]
 
         return value
 
