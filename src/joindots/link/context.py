@@ -44,7 +44,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from joindots.link.cluster import sorted_distinct, sorted_has
-from joindots.link.scorer import FastScorer, compared_columns, is_list_column, ragged_rows
+from joindots.link.scorer import SHIFT, FastScorer, compared_columns, is_list_column, ragged_rows
 from joindots.network.ties import exploitation_events
 from joindots.store.schema import Event, PersonRecord
 
@@ -246,7 +246,9 @@ class ContextLinker:
         self.labels = self.scorer.labels()
         self.pi: dict[str, Tiers] | None = None  # kind ("" for all kinds) -> shares of the tiers
         self.signature = signatures(frame, compared_columns(model, lists))
-        self.evidence: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # partial record -> (ids, log2 BF)
+        # every (partial record, candidate record) pair scored, as record * SHIFT + candidate, sorted,
+        # and its evidence (log2 Bayes factor, prior excluded)
+        self.evidence_keys, self.evidence_weights = _NO_IDS, _NO_WEIGHTS
         self.named = name_parts(frame)
 
     def _index(self, records: Iterable[int]) -> None:
@@ -280,13 +282,21 @@ class ContextLinker:
         return _pairs_frame(found), clusters
 
     def _questions(self, clusters: Clusters, cannot: set[tuple[int, int]]) -> list[_Question]:
-        """Each partial record's question: its context's persons and its evidence for each."""
+        """Each partial record's question: its context's persons and its evidence for each, all
+        questions' (record, candidate record) pairs in flat arrays."""
         asked = self._ask(clusters, cannot)  # the round's lookups (members, events) freed on return
         if not asked:
             return []
         self._index(sorted_distinct(self.described.flat).tolist())
-        self._score_evidence([(record, self.described.records(rows)[0]) for record, *_, rows in asked])
-        return [self._question(*question) for question in asked]
+        rows = np.concatenate([q[-1] for q in asked])  # one per (question, person): an entry
+        of_entry = np.repeat(np.arange(len(asked)), [len(q[-1]) for q in asked])
+        records, owner = self.described.records(rows)  # each entry's records, and their entry
+        askers = np.fromiter((q[0] for q in asked), np.int64, len(asked))
+        keys = askers[of_entry[owner]] * SHIFT + records
+        self._score_evidence(keys)
+        fits = self.evidence_weights[np.searchsorted(self.evidence_keys, keys)]
+        del keys
+        return self._weighed(asked, of_entry, rows, records, owner, fits)
 
     def _ask(self, clusters: Clusters, cannot: set[tuple[int, int]]) -> list[tuple[Any, ...]]:
         """Each partial record not yet part of a fuller person, the persons in its context by tier (as
@@ -458,91 +468,94 @@ class ContextLinker:
             out |= theirs
         return out
 
-    def _question(
+    def _weighed(
         self,
-        record: int,
-        via: str,
-        persons: np.ndarray,
-        tiers: np.ndarray,
-        kind: str,
-        pool_size: int,
+        asked: list[tuple[Any, ...]],
+        of_entry: np.ndarray,
         rows: np.ndarray,
-    ) -> _Question:
-        """The record's evidence for each person: its best fit among the person's records (the lowest
-        record id among equal fits). Each pair is scored once: later rounds score only records new to
-        the record's context.
+        records: np.ndarray,
+        owner: np.ndarray,
+        fits: np.ndarray,
+    ) -> list[_Question]:
+        """Each question's evidence for each person: its best fit among the person's records (the
+        lowest record id among equal fits). Each pair is scored once: later rounds score only records
+        new to the record's context.
 
-        A fragment (a person known only from partial records, like this one) is not counted as a
+        A fragment (a person known only from partial records, like the asking one) is not counted as a
         person of its own when another candidate fits at least as well: it is most likely a record of
         that candidate still waiting for its own question, and counting both would split the
-        probability between one person's two pieces. Of fragments that fit, only the best is kept."""
-        records, owner = self.described.records(rows)
-        ids, weights = self.evidence[record]
-        fits = weights[np.searchsorted(ids, records)]
-        fits = np.where(self._speaks_for(record, records, owner, len(rows)), fits, -np.inf)
-        order = np.lexsort((records, -fits, owner))  # each person's best record first
-        first = order[np.flatnonzero(np.r_[True, owner[order][1:] != owner[order][:-1]])]
-        best, weight = records[first], fits[first]  # one per person, in the order of `persons`
+        probability between one person's two pieces. Of fragments that fit, only the best is kept.
+        Every question at once: `of_entry` gives each (question, person) entry's question, `owner`
+        each record's entry (each entry's records together, entries in question order)."""
+        persons = np.concatenate([q[2] for q in asked])
+        tiers = np.concatenate([q[3] for q in asked])
+        askers = np.fromiter((q[0] for q in asked), np.int64, len(asked))
+        fits = np.where(self._speaks_for(askers[of_entry][owner], records, owner, len(rows)), fits, -np.inf)
+        lengths = self.described.bounds[rows + 1] - self.described.bounds[rows]
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])  # each entry's first record
+        weight = np.maximum.reduceat(fits, starts)  # each entry's best fit, and its lowest record
+        best = np.minimum.reduceat(np.where(fits == weight[owner], records, np.iinfo(np.int64).max), starts)
         fragment = self.described.fragment[rows]
-        top = weight[~fragment].max(initial=-math.inf)
-        fitting = np.flatnonzero(fragment & (weight > 0))
+        first = np.flatnonzero(np.r_[True, of_entry[1:] != of_entry[:-1]])  # each question's first entry
+        top = np.maximum.reduceat(np.where(fragment, -np.inf, weight), first)  # by question
         keep = ~fragment | (weight <= 0)
-        if len(fitting):  # the best fitting fragment (lowest person id among equals), if it beats all
-            chosen = fitting[
-                np.lexsort((best[fitting], persons[fitting], tiers[fitting], -weight[fitting]))[0]
+        fitting = np.flatnonzero(fragment & (weight > 0))
+        if len(
+            fitting
+        ):  # each question's best fitting fragment (lowest person id among equals), if it beats all
+            fitting = fitting[
+                np.lexsort(
+                    (best[fitting], persons[fitting], tiers[fitting], -weight[fitting], of_entry[fitting])
+                )
             ]
-            keep[chosen] = weight[chosen] > top
-        at = np.flatnonzero(keep)
-        at = at[np.lexsort((best[at], persons[at], tiers[at], -weight[at], fragment[at]))]
-        return _Question.of(
-            record, via, persons[at], best[at], weight[at], tiers[at], kind, (0, 0, pool_size)
-        )
+            chosen = fitting[np.flatnonzero(np.r_[True, of_entry[fitting][1:] != of_entry[fitting][:-1]])]
+            keep[chosen] = weight[chosen] > top[of_entry[chosen]]
+        at = np.flatnonzero(keep)  # each question's persons in its own order (near, far, same role)
+        bounds = np.searchsorted(of_entry[at], np.arange(len(asked) + 1))
+        questions = []
+        for i, (record, via, _, _, kind, pool_size, _) in enumerate(asked):
+            mine = at[bounds[i] : bounds[i + 1]]
+            questions.append(
+                _Question.of(
+                    record, via, persons[mine], best[mine], weight[mine], tiers[mine], kind, (0, 0, pool_size)
+                )
+            )
+        return questions
 
-    def _speaks_for(self, record: int, records: np.ndarray, owner: np.ndarray, persons: int) -> np.ndarray:
-        """Which of each person's records may stand for the person against this record: one giving
-        every name part the record gives, where the person has such a record. "Nadia", a person's
-        first-name-only mention, fits "Nadia Miah" without a word against her; but when the person's
-        other records call her Nadia Akhtar, her surname is known, and it is not Miah."""
-        need = self.named[record]
+    def _speaks_for(
+        self, askers: np.ndarray, records: np.ndarray, owner: np.ndarray, entries: int
+    ) -> np.ndarray:
+        """Which of each person's records may stand for the person against the asking record: one
+        giving every name part the asking record gives, where the person has such a record. "Nadia",
+        a person's first-name-only mention, fits "Nadia Miah" without a word against her; but when the
+        person's other records call her Nadia Akhtar, her surname is known, and it is not Miah."""
+        need = self.named[askers]
         full = (self.named[records] & need) == need
-        known = np.zeros(persons, bool)
+        known = np.zeros(entries, bool)
         known[owner[full]] = True
         return np.asarray(full | ~known[owner])
 
-    def _score_evidence(self, wanted: list[tuple[int, np.ndarray]]) -> None:
-        """Score each partial record against the wanted records not scored before, all records' pairs
-        in batches of array operations (one record at a time, the per-call cost dominated at a million
-        records), and keep each record's evidence (log2 Bayes factor) as two sorted arrays between
-        rounds: a million records' questions in dicts would not fit."""
-        left: list[np.ndarray] = []
-        right: list[np.ndarray] = []
-        for record, records in wanted:
-            ids, _ = self.evidence.get(record, (_NO_IDS, _NO_WEIGHTS))
-            fresh = records[~sorted_has(ids, records)] if len(ids) else records
-            if len(fresh):
-                right.append(fresh)
-                left.append(np.full(len(fresh), record, dtype=np.int64))
-        if not left:
+    def _score_evidence(self, keys: np.ndarray) -> None:
+        """Score the (record, candidate record) pairs (as keys record * SHIFT + candidate) not scored
+        before, in batches of array operations (one record at a time, the per-call cost dominated at
+        a million records), and keep every pair's evidence (log2 Bayes factor) in two arrays sorted by
+        key between rounds: a million records' questions in dicts would not fit."""
+        fresh = keys[~sorted_has(self.evidence_keys, keys)] if len(self.evidence_keys) else keys
+        if not len(fresh):
             return
-        lefts, rights = np.concatenate(left), np.concatenate(right)
-        weights = np.empty(len(rights))
-        for start in range(0, len(rights), BATCH):
+        lefts, rights = fresh // SHIFT, fresh % SHIFT
+        weights = np.empty(len(fresh))
+        for start in range(0, len(fresh), BATCH):
             at = slice(start, start + BATCH)
             scored = self.scorer.score_row_pairs(
                 self.scorer.positions(lefts[at]), self.scorer.positions(rights[at])
             )
             weights[at] = scored.match_weight - self.scorer.prior_weight
-        order = np.argsort(lefts, kind="stable")
-        lefts, rights, weights = lefts[order], rights[order], weights[order]
-        bounds = np.flatnonzero(np.diff(lefts)) + 1
-        for ls, rs, ws in zip(
-            np.split(lefts, bounds), np.split(rights, bounds), np.split(weights, bounds), strict=True
-        ):
-            record = int(ls[0])
-            ids, old = self.evidence.get(record, (_NO_IDS, _NO_WEIGHTS))
-            ids, ws = np.concatenate([ids, rs]), np.concatenate([old, ws])
-            order = np.argsort(ids, kind="stable")
-            self.evidence[record] = (ids[order], ws[order])
+        del lefts, rights
+        everything = np.concatenate([self.evidence_keys, fresh])
+        order = np.argsort(everything, kind="stable")
+        self.evidence_keys = everything[order]
+        self.evidence_weights = np.concatenate([self.evidence_weights, weights])[order]
 
     def _answers(self, questions: list[_Question], threshold: float) -> dict[tuple[int, int], dict[str, Any]]:
         """Each record whose best candidate reaches the threshold, paired with it; the pairs' field
@@ -647,7 +660,9 @@ def estimate_pi(questions: list[_Question], steps: int = EM_STEPS) -> Tiers:
     k = np.array([q.persons(tiers) for q in questions], dtype=np.float64)
     present = k > 0
     has = present.sum(axis=0)
-    lifted = np.bincount(which * tiers + tier, np.exp2(weights - top[which]), minlength=len(questions) * tiers)
+    lifted = np.bincount(
+        which * tiers + tier, np.exp2(weights - top[which]), minlength=len(questions) * tiers
+    )
     lifted = lifted.reshape(len(questions), tiers)  # each question's Bayes factors by tier, over its top
     below = np.exp2(-top)
     for _ in range(steps):
