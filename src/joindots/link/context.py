@@ -59,8 +59,8 @@ ROUNDS = 2  # measured at 100k people: 263 pairs, then 25, then 3
 MAX_CONTEXT = 200  # a near context this wide (a busy hotel over years) is no evidence of who someone is
 MAX_FAR = 3000
 EM_STEPS = 50
+CHUNK = 4096  # questions weighed together (their candidates' records in flat arrays)
 BATCH = 250_000  # pairs scored in one pass of array operations (each holds its fields' levels and weights)
-_NO_IDS, _NO_WEIGHTS = np.empty(0, np.int64), np.empty(0, np.float64)
 
 
 @dataclass(frozen=True)
@@ -246,9 +246,9 @@ class ContextLinker:
         self.labels = self.scorer.labels()
         self.pi: dict[str, Tiers] | None = None  # kind ("" for all kinds) -> shares of the tiers
         self.signature = signatures(frame, compared_columns(model, lists))
-        # every (partial record, candidate record) pair scored, as record * SHIFT + candidate, sorted,
-        # and its evidence (log2 Bayes factor, prior excluded)
-        self.evidence_keys, self.evidence_weights = _NO_IDS, _NO_WEIGHTS
+        # every (partial record, candidate record) pair scored, as record * SHIFT + candidate, and its
+        # evidence (log2 Bayes factor, prior excluded), a chunk of questions' keys sorted in each array
+        self.evidence: list[tuple[np.ndarray, np.ndarray]] = []
         self.named = name_parts(frame)
 
     def _index(self, records: Iterable[int]) -> None:
@@ -282,21 +282,22 @@ class ContextLinker:
         return _pairs_frame(found), clusters
 
     def _questions(self, clusters: Clusters, cannot: set[tuple[int, int]]) -> list[_Question]:
-        """Each partial record's question: its context's persons and its evidence for each, all
-        questions' (record, candidate record) pairs in flat arrays."""
+        """Each partial record's question: its context's persons and its evidence for each, a chunk
+        of questions' (record, candidate record) pairs at a time in flat arrays."""
         asked = self._ask(clusters, cannot)  # the round's lookups (members, events) freed on return
         if not asked:
             return []
         self._index(sorted_distinct(self.described.flat).tolist())
-        rows = np.concatenate([q[-1] for q in asked])  # one per (question, person): an entry
-        of_entry = np.repeat(np.arange(len(asked)), [len(q[-1]) for q in asked])
-        records, owner = self.described.records(rows)  # each entry's records, and their entry
-        askers = np.fromiter((q[0] for q in asked), np.int64, len(asked))
-        keys = askers[of_entry[owner]] * SHIFT + records
-        self._score_evidence(keys)
-        fits = self.evidence_weights[np.searchsorted(self.evidence_keys, keys)]
-        del keys
-        return self._weighed(asked, of_entry, rows, records, owner, fits)
+        questions: list[_Question] = []
+        while asked:
+            part, asked[:CHUNK] = asked[:CHUNK], []  # each chunk's lists freed once weighed
+            rows = np.concatenate([q[-1] for q in part])  # one per (question, person): an entry
+            of_entry = np.repeat(np.arange(len(part)), [len(q[-1]) for q in part])
+            records, owner = self.described.records(rows)  # each entry's records, and their entry
+            askers = np.fromiter((q[0] for q in part), np.int64, len(part))
+            fits = self._evidence(askers[of_entry[owner]] * SHIFT + records)
+            questions += self._weighed(part, of_entry, rows, records, owner, fits)
+        return questions
 
     def _ask(self, clusters: Clusters, cannot: set[tuple[int, int]]) -> list[tuple[Any, ...]]:
         """Each partial record not yet part of a fuller person, the persons in its context by tier (as
@@ -535,27 +536,32 @@ class ContextLinker:
         known[owner[full]] = True
         return np.asarray(full | ~known[owner])
 
-    def _score_evidence(self, keys: np.ndarray) -> None:
-        """Score the (record, candidate record) pairs (as keys record * SHIFT + candidate) not scored
-        before, in batches of array operations (one record at a time, the per-call cost dominated at
-        a million records), and keep every pair's evidence (log2 Bayes factor) in two arrays sorted by
-        key between rounds: a million records' questions in dicts would not fit."""
-        fresh = keys[~sorted_has(self.evidence_keys, keys)] if len(self.evidence_keys) else keys
-        if not len(fresh):
-            return
-        lefts, rights = fresh // SHIFT, fresh % SHIFT
-        weights = np.empty(len(fresh))
-        for start in range(0, len(fresh), BATCH):
-            at = slice(start, start + BATCH)
+    def _evidence(self, keys: np.ndarray) -> np.ndarray:
+        """The evidence (log2 Bayes factor, prior excluded) of each (record, candidate record) pair,
+        given as key record * SHIFT + candidate: looked up where scored before, else scored now in
+        batches of array operations (one record at a time, the per-call cost dominated at a million
+        records) and kept, each chunk's keys sorted in an array of their own, for later rounds: a
+        million records' questions in dicts would not fit."""
+        fits = np.empty(len(keys))
+        todo = np.ones(len(keys), bool)
+        for known, weights in self.evidence:
+            ask = np.flatnonzero(todo)
+            if not len(ask):
+                break
+            hit = ask[sorted_has(known, keys[ask])]
+            fits[hit] = weights[np.searchsorted(known, keys[hit])]
+            todo[hit] = False
+        new = np.flatnonzero(todo)
+        for start in range(0, len(new), BATCH):
+            at = new[start : start + BATCH]
             scored = self.scorer.score_row_pairs(
-                self.scorer.positions(lefts[at]), self.scorer.positions(rights[at])
+                self.scorer.positions(keys[at] // SHIFT), self.scorer.positions(keys[at] % SHIFT)
             )
-            weights[at] = scored.match_weight - self.scorer.prior_weight
-        del lefts, rights
-        everything = np.concatenate([self.evidence_keys, fresh])
-        order = np.argsort(everything, kind="stable")
-        self.evidence_keys = everything[order]
-        self.evidence_weights = np.concatenate([self.evidence_weights, weights])[order]
+            fits[at] = scored.match_weight - self.scorer.prior_weight
+        if len(new):
+            new = new[np.argsort(keys[new])]
+            self.evidence.append((keys[new], fits[new]))
+        return fits
 
     def _answers(self, questions: list[_Question], threshold: float) -> dict[tuple[int, int], dict[str, Any]]:
         """Each record whose best candidate reaches the threshold, paired with it; the pairs' field
