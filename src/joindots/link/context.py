@@ -315,7 +315,8 @@ class ContextLinker:
         pools = self._role_pools(clusters)
         sharing: dict[int, set[int]] = {}  # person -> the persons on its telling events (this round)
         seen_at: dict[Place, set[int]] = {}  # place -> the persons seen or living there (this round)
-        described: dict[int, int] = {}  # person -> its row in `fragment` and `distinct`
+        top = max(max(clusters, default=0), max(clusters.values(), default=0), max(self.partial, default=0))
+        described = np.full(top + 1, -1, np.int64)  # person (a record id) -> its row in `distinct`
         fragment: list[bool] = []  # a person known only from partial records
         distinct: list[list[int]] = []  # one record per distinct set of comparable values
         kind_of = self.context.kind_of
@@ -332,31 +333,17 @@ class ContextLinker:
                 via = f"{via}; people named in other records as {kind.split('/')[-1]}"
             # persons holding a record this one must stay apart from (a decision, a contradiction)
             held = {clusters.get(r, r) for m in mine if m in apart for r in apart[m]}
-            persons: list[int] = []
-            tier_of: list[int] = []
-            for tier, tiered in ((NEAR, near), (FAR, far), (ROLE, role)):
-                kept = sorted(tiered - held if held else tiered)
-                persons += kept
-                tier_of += [tier] * len(kept)
-            for x in persons:
-                if x not in described:  # a busy person is in many contexts: described once
-                    theirs = members.get(x, [x])
-                    described[x] = len(distinct)
-                    fragment.append(all(r in self.partial for r in theirs))
-                    distinct.append(self._distinct(theirs))
-            if persons:
-                rows = np.fromiter((described[x] for x in persons), np.int64, len(persons))
-                asked.append(
-                    (
-                        record,
-                        via,
-                        np.array(persons, np.int64),
-                        np.array(tier_of, np.int64),
-                        kind,
-                        pool_size,
-                        rows,
-                    )
-                )
+            tiered = [sorted(t - held if held else t) for t in (near, far, role)]
+            persons = np.fromiter((x for t in tiered for x in t), np.int64, sum(map(len, tiered)))
+            if not len(persons):
+                continue
+            for x in persons[described[persons] < 0].tolist():  # a busy person is in many contexts:
+                theirs = members.get(x, [x])  # described once
+                described[x] = len(distinct)
+                fragment.append(all(r in self.partial for r in theirs))
+                distinct.append(self._distinct(theirs))
+            tier_of = np.repeat(np.array(TIERS, np.int64), [len(t) for t in tiered])
+            asked.append((record, via, persons, tier_of, kind, pool_size, described[persons]))
         lengths = np.fromiter((len(d) for d in distinct), np.int64, len(distinct))
         flat = np.fromiter((r for d in distinct for r in d), np.int64, int(lengths.sum()))
         self.described = _Described(np.array(fragment, bool), flat, np.concatenate([[0], np.cumsum(lengths)]))
