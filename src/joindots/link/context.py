@@ -315,8 +315,7 @@ class ContextLinker:
         pools = self._role_pools(clusters)
         sharing: dict[int, set[int]] = {}  # person -> the persons on its telling events (this round)
         seen_at: dict[Place, set[int]] = {}  # place -> the persons seen or living there (this round)
-        top = max(max(clusters, default=0), max(clusters.values(), default=0), max(self.partial, default=0))
-        described = np.full(top + 1, -1, np.int64)  # person (a record id) -> its row in `distinct`
+        described = np.full(max(clusters, default=0) + 1, -1, np.int64)  # person (a record id) -> its row
         fragment: list[bool] = []  # a person known only from partial records
         distinct: list[list[int]] = []  # one record per distinct set of comparable values
         kind_of = self.context.kind_of
@@ -337,6 +336,8 @@ class ContextLinker:
             persons = np.fromiter((x for t in tiered for x in t), np.int64, sum(map(len, tiered)))
             if not len(persons):
                 continue
+            if persons.max() >= len(described):  # a record the clusters do not list stands alone
+                described = np.concatenate([described, np.full(int(persons.max()) + 1 - len(described), -1)])
             for x in persons[described[persons] < 0].tolist():  # a busy person is in many contexts:
                 theirs = members.get(x, [x])  # described once
                 described[x] = len(distinct)
