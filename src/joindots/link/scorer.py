@@ -269,7 +269,9 @@ class RowPairs:
     def subset(self, at: np.ndarray) -> RowPairs:
         memo = {} if self.memo is None else self.memo
         self.memo = memo
-        return RowPairs(self.columns, self.left[at], self.right[at], at if self.at is None else self.at[at], memo)
+        return RowPairs(
+            self.columns, self.left[at], self.right[at], at if self.at is None else self.at[at], memo
+        )
 
     def remembered(self, key: Any, work_out: Callable[[RowPairs], np.ndarray]) -> np.ndarray:
         """A value of each pair (a string distance), worked out once for any pair across the levels
