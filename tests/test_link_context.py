@@ -283,3 +283,26 @@ def test_a_first_name_only_mention_does_not_stand_for_a_person_whose_surname_is_
     _, clusters = linker.link(recluster([]), recluster, 0.9, set())
     assert clusters[mention] == clusters[s]
     assert clusters[found_with] != clusters[s]
+
+
+@pytest.mark.parametrize(("days_apart", "joined"), [(20, True), (3 * 365, False)])
+def test_a_person_seen_at_the_hotel_that_year_is_context_and_one_seen_years_before_is_not(
+    world: World, days_apart: int, joined: bool
+) -> None:
+    """A child is found at a hotel with "<rare first name>"; the one person of that name was a guest at
+    the same hotel. Twenty days before, the stay is context and the record joins him; three years
+    before, a stay says nothing of who was there now, and the record stays apart."""
+    suspect = int(_rare_forename(world, 1).iloc[0]["unique_id"])
+    child = int(_full(world).iloc[0]["unique_id"])
+    found_with, event = _new_ids(world)
+    stay = event + 1
+    name = str(world.frame.set_index("unique_id").at[suspect, "forename"])
+    frame = _with(world, _partial(found_with, name))
+    context = _context(world, [(child, event, None), (found_with, event, None), (suspect, stay, None)])
+    hotel = ("the quennell court hotel", "ZZ1 1ZZ")
+    for e, day in ((event, 740_000), (stay, 740_000 - days_apart)):
+        context.place_of[e] = hotel
+        context.events_at.setdefault(hotel, []).append(e)
+        context.day_of[e] = day
+    _, clusters = _run(world, frame, context)
+    assert (clusters[found_with] == clusters[suspect]) is joined
