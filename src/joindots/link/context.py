@@ -182,6 +182,30 @@ class _Described:
         return ragged_rows(self.flat, self.bounds, rows)
 
 
+class _Grouped:
+    """Values grouped by an integer key, as two arrays sorted by key then value: a million records'
+    clusters or events as lists in dicts took seconds to build every round."""
+
+    def __init__(self, keys: np.ndarray, values: np.ndarray):
+        order = np.lexsort((values, keys))
+        self.keys, self.values = keys[order], values[order]
+
+    @classmethod
+    def of_clusters(cls, clusters: Clusters) -> _Grouped:
+        """Each cluster's records."""
+        records = np.fromiter(clusters.keys(), np.int64, len(clusters))
+        return cls(np.fromiter(clusters.values(), np.int64, len(clusters)), records)
+
+    def bounds(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.searchsorted(self.keys, keys, "left"), np.searchsorted(self.keys, keys, "right")
+
+    def get(self, key: int) -> list[int]:
+        """The values of one key, in order ([] for a key it does not hold)."""
+        lo, hi = self.keys.searchsorted(key), self.keys.searchsorted(key, "right")
+        found: list[int] = self.values[lo:hi].tolist()
+        return found
+
+
 class _Visits:
     """Who was at each place when, for one round: each place's dated events in date order with the
     persons on them, so the persons seen within AROUND days of a date are one slice (a busy hotel has
@@ -290,7 +314,16 @@ class ContextLinker:
         self.indexed = set(self.partial)
         self.labels = self.scorer.labels()
         self.pi: dict[str, Tiers] | None = None  # kind ("" for all kinds) -> shares of the tiers
-        self.signature = signatures(frame, compared_columns(model, lists))
+        codes = signature_codes(frame, compared_columns(model, lists))
+        ids = self.position.to_numpy()
+        self.signature = np.full(int(ids.max(initial=0)) + 1, -1, np.int64)  # record id -> its code
+        self.signature[ids] = codes
+        self.is_partial = np.zeros(len(self.signature), bool)
+        self.is_partial[sorted(self.partial)] = True
+        events = context.event_of
+        self.event_records = np.fromiter(events.keys(), np.int64, len(events))
+        self.event_ids = np.fromiter(events.values(), np.int64, len(events))
+        self.pool_keys = self._pool_keys()
         # every (partial record, candidate record) pair scored, as record * SHIFT + candidate, and its
         # evidence (log2 Bayes factor, prior excluded), a chunk of questions' keys sorted in each array
         self.evidence: list[tuple[np.ndarray, np.ndarray]] = []
@@ -351,23 +384,17 @@ class ContextLinker:
         for a, b in cannot:
             apart[a].add(b)
             apart[b].add(a)
-        members: dict[int, list[int]] = defaultdict(list)
-        for record, cluster in clusters.items():
-            members[cluster].append(record)
-        events_of: dict[int, set[int]] = defaultdict(set)
-        for record, event in self.context.event_of.items():
-            events_of[clusters.get(record, record)].add(event)
-        pools = self._role_pools(clusters)
+        members = _Grouped.of_clusters(clusters)
+        cluster_of = self._cluster_array(clusters)
+        events_of = _Grouped(cluster_of[self.event_records], self.event_ids)
+        pools = self._role_pools(cluster_of)
         sharing: dict[int, set[int]] = {}  # person -> the persons on its telling events (this round)
         seen_at = _Visits(self.context, clusters)  # who was at each place when (this round)
-        described = np.full(max(clusters, default=0) + 1, -1, np.int64)  # person (a record id) -> its row
-        fragment: list[bool] = []  # a person known only from partial records
-        distinct: list[list[int]] = []  # one record per distinct set of comparable values
         kind_of = self.context.kind_of
         asked = []
         for record in sorted(self.partial):
             cluster = clusters.get(record, record)
-            mine = members.get(cluster, [record])
+            mine = members.get(cluster) or [record]
             if not all(m in self.partial for m in mine):
                 continue  # already part of a person with fuller records
             near, far, via = self._context_of(record, clusters, events_of, sharing, seen_at)
@@ -381,39 +408,81 @@ class ContextLinker:
             persons = np.fromiter((x for t in tiered for x in t), np.int64, sum(map(len, tiered)))
             if not len(persons):
                 continue
-            if persons.max() >= len(described):  # a record the clusters do not list stands alone
-                described = np.concatenate([described, np.full(int(persons.max()) + 1 - len(described), -1)])
-            for x in persons[described[persons] < 0].tolist():  # a busy person is in many contexts:
-                theirs = members.get(x, [x])  # described once
-                described[x] = len(distinct)
-                fragment.append(all(r in self.partial for r in theirs))
-                distinct.append(self._distinct(theirs))
             tier_of = np.repeat(np.array(TIERS, np.int64), [len(t) for t in tiered])
-            asked.append((record, via, persons, tier_of, kind, pool_size, described[persons]))
-        lengths = np.fromiter((len(d) for d in distinct), np.int64, len(distinct))
-        flat = np.fromiter((r for d in distinct for r in d), np.int64, int(lengths.sum()))
-        self.described = _Described(np.array(fragment, bool), flat, np.concatenate([[0], np.cumsum(lengths)]))
-        return asked
+            asked.append((record, via, persons, tier_of, kind, pool_size))
+        everyone = sorted_distinct(np.concatenate([q[2] for q in asked])) if asked else np.empty(0, np.int64)
+        self.described = self._describe(everyone, members)
+        return [(*q, np.searchsorted(everyone, q[2])) for q in asked]
 
-    def _role_pools(self, clusters: Clusters) -> dict[str, tuple[dict[str, set[int]], int]]:
-        """For each kind of partial record (a hotel's reporting member of staff, a guest, a person a
-        child was found with): the persons with a record of that kind, by name key (names and their
-        variants), and how many there are."""
+    def _cluster_array(self, clusters: Clusters) -> np.ndarray:
+        """record id -> its cluster (itself where the clusters do not list it), for every id in sight."""
+        ids = np.fromiter(clusters.keys(), np.int64, len(clusters))
+        size = max(int(ids.max(initial=0)), int(self.event_records.max(initial=0)), len(self.signature) - 1)
+        cluster_of = np.arange(size + 1, dtype=np.int64)
+        cluster_of[ids] = np.fromiter(clusters.values(), np.int64, len(clusters))
+        return cluster_of
+
+    def _describe(self, persons: np.ndarray, members: _Grouped) -> _Described:
+        """Each person (sorted ids): whether it is a fragment, and its distinct records (the lowest
+        record of each set of comparable values), in arrays: a busy round describes 100,000s of persons."""
+        lo, hi = members.bounds(persons)
+        alone = hi == lo  # a record the clusters do not list stands alone
+        lengths = np.where(alone, 1, hi - lo)
+        starts = np.where(alone, len(members.values) + np.arange(len(persons)), lo)
+        owner = np.repeat(np.arange(len(persons)), lengths)
+        offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        records = np.concatenate([members.values, persons])[np.repeat(starts, lengths) + offset]
+        first = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        fragment = (
+            np.logical_and.reduceat(self.is_partial[records], first) if len(records) else np.empty(0, bool)
+        )
+        codes = self.signature[records]
+        _, kept = np.unique(owner * (int(codes.max(initial=0)) + 2) + codes + 1, return_index=True)
+        kept.sort()
+        counts = np.bincount(owner[kept], minlength=len(persons))
+        return _Described(fragment, records[kept], np.concatenate([[0], np.cumsum(counts)]))
+
+    def _pool_keys(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """The records of each kind of partial record (a hotel's reporting member of staff, a guest, a
+        person a child was found with) with each of their name keys (names and their variants), as
+        arrays of the kinds, key codes and records, and the keys' names."""
         wanted = {self.context.kind_of.get(r) for r in self.partial} - {None, ""}
-        records: dict[str, list[int]] = defaultdict(list)
-        for record, kind in self.context.kind_of.items():
-            if kind in wanted:
-                records[kind].append(record)
+        rs = [r for r, kind in self.context.kind_of.items() if kind in wanted]
+        rows = self.frame.iloc[self.position.get_indexer(rs)]
+        self.pool_kinds = {kind: i for i, kind in enumerate(sorted({self.context.kind_of[r] for r in rs}))}
+        self.pool_records = {
+            kind: np.array(sorted(r for r in rs if self.context.kind_of[r] == kind), np.int64)
+            for kind in self.pool_kinds
+        }
+        kind_of = np.fromiter((self.pool_kinds[self.context.kind_of[r]] for r in rs), np.int64, len(rs))
+        at, keys = [], []
+        for column in ("forename_keys", "surname_keys"):
+            each = pd.Series(rows[column].to_numpy(), dtype=object).explode()  # index: the record's position
+            each = each[each.notna()]
+            at.append(each.index.to_numpy(dtype=np.int64))
+            keys.append(each.to_numpy(dtype=object))
+        positions = np.concatenate(at)
+        key_codes, key_names = pd.factorize(np.concatenate(keys)) if len(positions) else (positions, [])
+        records = np.array(rs, np.int64)
+        return list(key_names), kind_of[positions], key_codes.astype(np.int64), records[positions]
+
+    def _role_pools(self, cluster_of: np.ndarray) -> dict[str, tuple[dict[str, set[int]], int]]:
+        """For each kind of partial record: the persons with a record of that kind, by name key, and how
+        many there are (this round's clusters)."""
+        names, kinds, keys, records = self.pool_keys
+        persons = cluster_of[records]
+        width = int(persons.max(initial=0)) + 1
+        triples = sorted_distinct((kinds * (len(names) + 1) + keys) * width + persons)
+        group, person = triples // width, triples % width
+        cut = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else np.empty(0, np.int64)
         pools: dict[str, tuple[dict[str, set[int]], int]] = {}
-        for kind, rs in records.items():
-            rows = self.frame.iloc[self.position.get_indexer(rs)]
-            by_key: dict[str, set[int]] = defaultdict(set)
-            for record, forenames, surnames in zip(
-                rs, rows["forename_keys"], rows["surname_keys"], strict=True
-            ):
-                for key in [*_listed(forenames), *_listed(surnames)]:
-                    by_key[key].add(clusters.get(record, record))
-            pools[kind] = (dict(by_key), len({clusters.get(r, r) for r in rs}))
+        by_kind: dict[int, dict[str, set[int]]] = defaultdict(dict)
+        for a, b in zip(cut.tolist(), [*cut[1:].tolist(), len(group)][: len(cut)], strict=True):
+            code, key = divmod(int(group[a]), len(names) + 1)
+            by_kind[code][names[key]] = set(person[a:b].tolist())
+        for kind, code in self.pool_kinds.items():
+            size = len(sorted_distinct(cluster_of[self.pool_records[kind]]))
+            pools[kind] = (by_kind.get(code, {}), size)
         return pools
 
     def _same_role(
@@ -432,18 +501,11 @@ class ContextLinker:
             return set(), 0
         return persons, max(size - 1, len(persons))
 
-    def _distinct(self, records: list[int]) -> list[int]:
-        """One record per distinct set of the values a partial record can be compared on."""
-        seen: dict[int, int] = {}
-        for r in sorted(records):
-            seen.setdefault(self.signature[r], r)
-        return list(seen.values())
-
     def _context_of(
         self,
         record: int,
         clusters: Clusters,
-        events_of: dict[int, set[int]],
+        events_of: _Grouped,
         sharing: dict[int, set[int]],
         seen_at: _Visits,
     ) -> tuple[set[int], set[int], str]:
@@ -472,7 +534,7 @@ class ContextLinker:
         self,
         persons: set[int],
         clusters: Clusters,
-        events_of: dict[int, set[int]],
+        events_of: _Grouped,
         known: dict[int, set[int]],
     ) -> set[int]:
         """The persons on any telling event of these persons (each person's worked out once a round,
@@ -483,7 +545,7 @@ class ContextLinker:
             theirs = known.get(person)
             if theirs is None:
                 theirs = set()
-                for other in events_of.get(person, ()):
+                for other in events_of.get(person):
                     if telling is None or other in telling:
                         theirs.update(clusters.get(r, r) for r in self.context.records_in.get(other, []))
                 known[person] = theirs
@@ -622,14 +684,6 @@ class ContextLinker:
             "bayes_factor": math.pow(2.0, shift),
         }
         return {"match_probability": probability, "match_weight": weight, "explanation": fields}
-
-
-def signatures(frame: pd.DataFrame, columns: Iterable[str]) -> dict[int, int]:
-    """record -> a code for its values in `columns` (the model's) outside dates of birth, postcodes and
-    addresses: what a partial record (which has none of those) can be compared on. Records with equal
-    codes score equally. A list counts as the set of its elements, as the scorer compares lists."""
-    codes = signature_codes(frame, columns)
-    return dict(zip(frame["unique_id"].astype(int).tolist(), codes.tolist(), strict=True))
 
 
 def signature_codes(frame: pd.DataFrame, columns: Iterable[str]) -> np.ndarray:
