@@ -123,7 +123,7 @@ def persons(frame: pd.DataFrame, model: dict, pairs: pd.DataFrame, threshold: fl
     (joindots.link.bridges), then partial records joined by context (joindots.link.context)."""
     from joindots.link.bridges import bridging_records, thin_records
     from joindots.link.cluster import Edges, cluster_records
-    from joindots.link.context import ContextLinker
+    from joindots.link.context import ContextLinker, frame_signatures
     from joindots.link.contradictions import contradictions
     from joindots.settings import get_settings
 
@@ -133,7 +133,8 @@ def persons(frame: pd.DataFrame, model: dict, pairs: pd.DataFrame, threshold: fl
         pairs["record_r"].to_numpy("int64"),
         pairs["match_probability"].to_numpy(),
     )
-    cannot = contradictions(frame, model, cluster_records(ids, edges, threshold), scored=edges)
+    codes = frame_signatures(frame, model)  # coded once for both steps, as `joindots link` does
+    cannot = contradictions(frame, model, cluster_records(ids, edges, threshold), scored=edges, codes=codes)
 
     def cluster(extra: list) -> dict[int, int]:
         return cluster_records(ids, edges + extra, threshold, cannot_link=cannot)
@@ -145,7 +146,8 @@ def persons(frame: pd.DataFrame, model: dict, pairs: pd.DataFrame, threshold: fl
         clusters = cluster([])
     if get_settings().link_by_context:
         context = pickle.loads(Path(frame.attrs["context"]).read_bytes())
-        _, clusters = ContextLinker(frame, model, context).link(clusters, cluster, threshold, set(cannot))
+        linker = ContextLinker(frame, model, context, codes)
+        _, clusters = linker.link(clusters, cluster, threshold, set(cannot))
     return pd.DataFrame({"unique_id": list(clusters), "cluster_id": list(clusters.values())})
 
 

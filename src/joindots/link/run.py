@@ -8,11 +8,13 @@ from __future__ import annotations
 import logging
 import resource
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.orm import Session
@@ -82,7 +84,19 @@ class Scorer(Protocol):
 
 
 class SplinkScorer:
-    """The Splink model from joindots.link.model (imported when first used: Splink is heavy)."""
+    """The Splink model from joindots.link.model (imported when first used: Splink is heavy). One
+    scorer serves one run: the frame's signatures, which the contradictions and the context step
+    both need, are coded once."""
+
+    def __init__(self) -> None:
+        self._signed: tuple[weakref.ref[pd.DataFrame], np.ndarray] | None = None
+
+    def _codes(self, frame: pd.DataFrame, model: dict[str, Any]) -> np.ndarray:
+        from joindots.link.context import frame_signatures
+
+        if self._signed is None or self._signed[0]() is not frame:
+            self._signed = (weakref.ref(frame), frame_signatures(frame, model))
+        return self._signed[1]
 
     def frame(self, engine: Engine) -> pd.DataFrame:
         from joindots.link.frame import load_person_frame
@@ -116,7 +130,7 @@ class SplinkScorer:
         from joindots.link.scorer import Unsupported
 
         try:
-            linker = ContextLinker(frame, model, load_context(engine))
+            linker = ContextLinker(frame, model, load_context(engine), self._codes(frame, model))
         except Unsupported as why:
             log.warning("partial records not linked by context: %s", why)
             return pd.DataFrame(), clusters
@@ -137,7 +151,7 @@ class SplinkScorer:
 
         try:
             kept = scored if isinstance(scored, Edges) else ((a, b) for a, b, _ in scored)
-            return contradictions(frame, model, clusters, must, kept)
+            return contradictions(frame, model, clusters, must, kept, self._codes(frame, model))
         except Unsupported as why:
             log.warning("persons not checked for contradictions: %s", why)
             return []
