@@ -697,16 +697,23 @@ def frame_signatures(frame: pd.DataFrame, model: dict[str, Any]) -> np.ndarray:
 
 
 def signature_codes(frame: pd.DataFrame, columns: Iterable[str]) -> np.ndarray:
-    """`signatures` as an array in the frame's row order. Each column is coded, then a row's codes are
-    coded together, all in array operations."""
+    """A code for each record's values in `columns` outside dates of birth, postcodes and addresses
+    (what a partial record, which has none of those, can be compared on), in the frame's row order:
+    records with equal codes score equally. Each column is coded, then a row's codes are combined
+    as the digits of one number (mixed radix), renumbered only when the next digit would overflow,
+    all in array operations. A list counts as the set of its elements, as the scorer compares lists."""
     skip = ("dob", "postcode", "address")
-    codes = np.zeros(len(frame), dtype=np.int64)
+    codes, span = np.zeros(len(frame), dtype=np.int64), 1  # codes in [0, span)
     for column in sorted(c for c in columns if not c.startswith(skip)):
         values = frame[column].to_numpy(dtype=object)
         parts = _set_codes(values) if is_list_column(frame[column]) else [pd.factorize(values)[0]]
         for part in parts:  # part: -1 null or a code
-            codes, _ = pd.factorize(codes * (int(part.max(initial=0)) + 2) + part + 1)
-    return codes
+            width = int(part.max(initial=0)) + 2
+            if span * width >= 2**62:
+                codes, uniques = pd.factorize(codes)
+                span = len(uniques)
+            codes, span = codes * width + part + 1, span * width
+    return pd.factorize(codes)[0]
 
 
 def _set_codes(values: np.ndarray) -> list[np.ndarray]:
