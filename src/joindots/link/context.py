@@ -44,7 +44,14 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from joindots.link.cluster import sorted_distinct, sorted_has
-from joindots.link.scorer import SHIFT, FastScorer, compared_columns, is_list_column, ragged_rows
+from joindots.link.scorer import (
+    SHIFT,
+    FastScorer,
+    compared_columns,
+    is_list_column,
+    ragged_rows,
+    ragged_slices,
+)
 from joindots.network.ties import exploitation_events
 from joindots.store.schema import Event, PersonRecord
 
@@ -189,12 +196,6 @@ class _Grouped:
     def __init__(self, keys: np.ndarray, values: np.ndarray):
         order = np.lexsort((values, keys))
         self.keys, self.values = keys[order], values[order]
-
-    @classmethod
-    def of_clusters(cls, clusters: Clusters) -> _Grouped:
-        """Each cluster's records."""
-        records = np.fromiter(clusters.keys(), np.int64, len(clusters))
-        return cls(np.fromiter(clusters.values(), np.int64, len(clusters)), records)
 
     def bounds(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.searchsorted(self.keys, keys, "left"), np.searchsorted(self.keys, keys, "right")
@@ -387,8 +388,8 @@ class ContextLinker:
         for a, b in cannot:
             apart[a].add(b)
             apart[b].add(a)
-        members = _Grouped.of_clusters(clusters)
         cluster_of = self._cluster_array(clusters)
+        members = _Grouped(cluster_of, np.arange(len(cluster_of)))  # each person's records
         events_of = _Grouped(cluster_of[self.event_records], self.event_ids)
         pools = self._role_pools(cluster_of)
         sharing: dict[int, set[int]] = {}  # person -> the persons on its telling events (this round)
@@ -397,7 +398,7 @@ class ContextLinker:
         asked = []
         for record in sorted(self.partial):
             cluster = clusters.get(record, record)
-            mine = members.get(cluster) or [record]
+            mine = members.get(cluster)
             if not all(m in self.partial for m in mine):
                 continue  # already part of a person with fuller records
             near, far, via = self._context_of(record, clusters, events_of, sharing, seen_at)
@@ -429,13 +430,8 @@ class ContextLinker:
         """Each person (sorted ids): whether it is a fragment, and its distinct records (the lowest
         record of each set of comparable values), in arrays: a busy round describes 100,000s of persons."""
         lo, hi = members.bounds(persons)
-        alone = hi == lo  # a record the clusters do not list stands alone
-        lengths = np.where(alone, 1, hi - lo)
-        starts = np.where(alone, len(members.values) + np.arange(len(persons)), lo)
-        owner = np.repeat(np.arange(len(persons)), lengths)
-        offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        records = np.concatenate([members.values, persons])[np.repeat(starts, lengths) + offset]
-        first = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        records, owner = ragged_slices(members.values, lo, hi - lo)
+        first = np.concatenate([[0], np.cumsum(hi - lo)[:-1]]).astype(np.int64)
         fragment = (
             np.logical_and.reduceat(self.is_partial[records], first) if len(records) else np.empty(0, bool)
         )

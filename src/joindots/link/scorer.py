@@ -52,8 +52,13 @@ def ragged_rows(flat: np.ndarray, bounds: np.ndarray, rows: np.ndarray) -> tuple
     """Rows of a ragged array (row i is flat[bounds[i]:bounds[i + 1]]), flat, and for each value the
     position of its row in `rows`."""
     starts = bounds[rows]
-    lengths = bounds[rows + 1] - starts
-    owner = np.repeat(np.arange(len(rows)), lengths)
+    return ragged_slices(flat, starts, bounds[rows + 1] - starts)
+
+
+def ragged_slices(flat: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The slices flat[starts[i]:starts[i] + lengths[i]], one after another, and for each value the
+    slice it came from."""
+    owner = np.repeat(np.arange(len(starts)), lengths)
     at = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
     return flat[at], owner
 
