@@ -69,3 +69,15 @@ def test_the_true_persons_of_a_world_are_rarely_called_contradictions(world: Wor
     found = contradictions(world.frame, world.model, clusters)
     print(f"{len(found)} contradictions among {len(world.frame)} records clustered by truth")
     assert len(found) <= 0.005 * len(world.frame)
+
+
+def test_a_chain_is_split_when_no_agency_gave_an_address(world: World) -> None:
+    """An address comparison the model holds still applies when every address is missing: the
+    check once failed there ("address_keys: list and scalar use mixed") and persons went unchecked."""
+    frame, older, younger, guest = _chain(world)
+    frame[["address", "address_fold", "address_keys"]] = None
+    frame.loc[frame["unique_id"] == younger, "sex"] = "M"  # without the addresses, a son of the name
+    frame.loc[frame["unique_id"] == older, "sex"] = "F"
+    ids = frame["unique_id"].astype(int).tolist()
+    edges = [(min(older, guest), max(older, guest), 0.97), (min(younger, guest), max(younger, guest), 0.93)]
+    assert contradictions(frame, world.model, cluster_records(ids, edges, 0.9)) == [(older, younger)]

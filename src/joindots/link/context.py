@@ -48,6 +48,7 @@ from joindots.link.scorer import (
     SHIFT,
     FastScorer,
     compared_columns,
+    frame_list_columns,
     is_list_column,
     ragged_rows,
     ragged_slices,
@@ -312,7 +313,7 @@ class ContextLinker:
         partial_rows = frame[frame["unique_id"].isin(self.partial)].to_dict("records")
         self.rows = {int(row["unique_id"]): row for row in partial_rows}
         self.context = context
-        lists = {c for c in frame.columns if is_list_column(frame[c])}
+        lists = frame_list_columns(frame)
         self.scorer = FastScorer(model, frame[frame["unique_id"].isin(self.partial)], lists, blocking=False)
         self.scorer.count_terms_of(frame)  # the whole frame's name frequencies, as Splink scores
         self.indexed = set(self.partial)
@@ -688,7 +689,7 @@ class ContextLinker:
 def frame_signatures(frame: pd.DataFrame, model: dict[str, Any]) -> np.ndarray:
     """`signature_codes` over the columns the model compares, in the frame's row order: the
     contradictions and the context step both key on them (a million records: about 4 s to code)."""
-    lists = {c for c in frame.columns if is_list_column(frame[c])}
+    lists = frame_list_columns(frame)
     return signature_codes(frame, compared_columns(model, lists))
 
 

@@ -32,6 +32,10 @@ IDENTITY_COLUMNS = (
     "email",
 )
 FORBIDDEN_COLUMNS = frozenset({"ethnicity", "ic_code", "nationality"})
+# The derived columns that hold lists (name variants, address words, phones, vehicles): lists even
+# where every record's is missing (an agency's file with no addresses), so the model's list
+# comparisons still apply to them.
+LIST_COLUMNS = frozenset({"forename_keys", "surname_keys", "address_keys", "phones", "vehicles"})
 T = TypeVar("T")
 
 

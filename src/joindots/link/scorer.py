@@ -29,6 +29,7 @@ from splink.internals.misc import prob_to_match_weight
 from sqlglot import exp
 
 from joindots.link.cluster import sorted_distinct
+from joindots.link.frame import LIST_COLUMNS
 
 NULL = -1
 SHIFT = np.int64(2**31)  # two codes in one int64 key
@@ -68,6 +69,12 @@ def is_list_column(values: pd.Series) -> bool:
         if value is not None and not (isinstance(value, float) and math.isnan(value)):
             return isinstance(value, list | tuple | np.ndarray)
     return False
+
+
+def frame_list_columns(frame: pd.DataFrame) -> set[str]:
+    """The frame's list-valued columns: the linkage frame's lists (LIST_COLUMNS) even where all are
+    missing, and any other column whose first value is a list."""
+    return {c for c in frame.columns if c in LIST_COLUMNS or is_list_column(frame[c])}
 
 
 def _as_set(value: Any) -> frozenset[Any] | None:
@@ -809,11 +816,7 @@ class FastScorer:
         which some list column may hold only nulls (found from the values otherwise). `blocking=False`
         builds no candidate index: for scoring given rows only (`score_rows`), which needs none."""
         settings = SettingsCreator.from_path_or_dict(model).get_settings("duckdb")
-        lists = (
-            list_columns
-            if list_columns is not None
-            else {c for c in frame.columns if is_list_column(frame[c])}
-        )
+        lists = list_columns if list_columns is not None else frame_list_columns(frame)
         compiler = Compiler(lists)
         self.comparisons = _comparisons(settings, compiler)
         self.rules = [_rule(br, compiler) for br in settings._blocking_rules_to_generate_predictions]  # noqa: SLF001
