@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from joindots.link.evaluate import clusters_from_pairs, evaluate
+from joindots.link.evaluate import clusters_from_pairs, evaluate, record_shapes
 
 # Records 1-3 are person A (1, 2 police, 3 health), 4-5 person B, 6 person C.
 RECORDS = pd.DataFrame(
@@ -62,3 +62,30 @@ def test_transitive_closure_and_clusters_agree(truth: Path) -> None:
         {"unique_id": [1, 2, 3, 4, 5, 6], "person_id": ["P1", "P1", "P1", "P2", "P2", "P3"]}
     )
     assert evaluate(clusters, truth, RECORDS)["pairwise"]["f1"] == 1.0
+
+
+def test_scores_by_what_each_record_gives(truth: Path) -> None:
+    # A's police records are full (names and dob), its health record a first name only; B's records
+    # give a full name and an address; C's a surname only.
+    records = RECORDS.assign(
+        forename=["Ann", "Ann", "Ann", "Bo", "Bo", None],
+        surname=["Lee", "Lee", None, "Hart", "Hart", "Cole"],
+        dob=["2001-02-03", "2001-02-03", None, None, None, None],
+        postcode=[None, None, None, "LS1 1AA", None, None],
+        address=[None, None, None, None, "1 High St", " "],
+    )
+    assert record_shapes(records) == [
+        "full name and date of birth",
+        "full name and date of birth",
+        "first name only",
+        "full name and address",
+        "full name and address",
+        "surname only",
+    ]
+    # 1-2 and 4-5 found; A's first-name-only health record (3) missed
+    shapes = evaluate(_pairs((1, 2), (4, 5)), truth, records)["by_shape"]
+    assert shapes["full name and date of birth"]["records"] == 2
+    assert shapes["full name and date of birth"]["pairwise"]["recall"] == pytest.approx(1 / 3)
+    assert shapes["first name only"]["pairwise"]["recall"] == 0.0
+    assert shapes["full name and address"]["pairwise"]["f1"] == 1.0
+    assert "by_shape" not in evaluate(_pairs((1, 2)), truth, RECORDS), "no identity fields, no shapes"

@@ -223,27 +223,36 @@ def explain_cmd(
 def evaluate_cmd(
     truth: Annotated[Path, typer.Option("--truth", help="The world's truth/records.csv.")],
 ) -> None:
-    """Precision, recall and F1 (pairwise) and B-cubed of the current persons, overall and by source."""
-    from joindots.link.evaluate import evaluate
+    """Precision, recall and F1 (pairwise) and B-cubed of the current persons: overall, by source, and
+    by what each record gives (a full name and a birth date, a first name only...)."""
+    from joindots.link.evaluate import SHAPE_FIELDS, evaluate
 
     with clear_errors():
         if not truth.is_file():
             raise NotFound(f"no truth file {truth}")
+        columns = ("id", "source", "record_id", *SHAPE_FIELDS)
         with session_scope(ready_engine()) as session:
-            rows = session.execute(select(PersonRecord.id, PersonRecord.source, PersonRecord.record_id)).all()
-            records = pd.DataFrame(rows, columns=["unique_id", "source", "record_id"])
+            rows = session.execute(select(*(getattr(PersonRecord, c) for c in columns))).all()
+            records = pd.DataFrame(rows, columns=["unique_id", *columns[1:]])
             current = identity.current_persons(session)
         clusters = pd.DataFrame({"unique_id": list(current), "person_id": list(current.values())})
         result = evaluate(clusters, truth, records)
-    table = Table(title=f"evaluation over {result['records']} records")
-    for name in ("scope", "precision", "recall", "F1", "B3 precision", "B3 recall", "B3 F1"):
+    console.print(
+        _scores_table(f"evaluation over {result['records']} records", "source", result, "by_source")
+    )
+    console.print(_scores_table("by what the record gives", "record gives", result, "by_shape"))
+
+
+def _scores_table(title: str, scope_name: str, result: dict[str, Any], by: str) -> Table:
+    table = Table(title=title)
+    table.add_column(scope_name, no_wrap=True)
+    for name in ("records", "precision", "recall", "F1", "B3 precision", "B3 recall", "B3 F1"):
         table.add_column(name, justify="right")
-    scopes = [("all", result)] + list(result["by_source"].items())
-    for scope, r in scopes:
+    for scope, r in [("all", result), *result[by].items()]:
         p, b = r["pairwise"], r["bcubed"]
         cells = [p["precision"], p["recall"], p["f1"], b["precision"], b["recall"], b["f1"]]
-        table.add_row(scope, *(f"{c:.3f}" for c in cells))
-    console.print(table)
+        table.add_row(scope, str(r["records"]), *(f"{c:.3f}" for c in cells))
+    return table
 
 
 @export_app.command("persons")

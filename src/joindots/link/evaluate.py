@@ -1,5 +1,6 @@
 """Linkage quality against the synthetic world's truth: pairwise precision/recall/F1 and B-cubed,
-overall and by source. Pairs are first closed into clusters, as the identity step does."""
+overall, by source and by the record's shape (what it gives: a full name and a birth date, a first
+name only...). Pairs are first closed into clusters, as the identity step does."""
 
 from __future__ import annotations
 
@@ -84,10 +85,54 @@ def _predicted(pairs_or_clusters: pd.DataFrame, ids: list[int]) -> dict[int, Any
     return {i: given.get(i, f"alone:{i}") for i in ids}
 
 
+SHAPE_FIELDS = ("forename", "surname", "dob", "postcode", "address")
+
+
+def record_shapes(records: pd.DataFrame) -> list[str]:
+    """What each record gives to be linked on: its names, then a birth date or else an address
+    ("full name and date of birth", "first name only"): a figure for all records hides that a
+    hotel guest's first name links far less often than a police record."""
+
+    def given(column: str) -> pd.Series:
+        values = records[column]
+        return values.notna() & (values.astype(str).str.strip() != "")
+
+    forename, surname, dob = given("forename"), given("surname"), given("dob")
+    place = given("postcode") | given("address")
+    names = [
+        {(True, True): "full name", (True, False): "first name", (False, True): "surname"}.get(
+            (f, s), "no name"
+        )
+        for f, s in zip(forename, surname, strict=True)
+    ]
+    return [
+        f"{name} and date of birth" if d else f"{name} and address" if a else f"{name} only"
+        for name, d, a in zip(names, dob, place, strict=True)
+    ]
+
+
+def _scope(
+    mine: list[int], found: set[tuple[int, int]], true: set[tuple[int, int]], predicted: dict, truth: dict
+) -> dict[str, Any]:
+    """Pairwise scores over the pairs touching these records, B-cubed over the records."""
+    touches = set(mine)
+    f = {p for p in found if p[0] in touches or p[1] in touches}
+    t = {p for p in true if p[0] in touches or p[1] in touches}
+    return {"records": len(mine), "pairwise": _pairwise(f, t), "bcubed": _bcubed(predicted, truth, mine)}
+
+
+def _by(labels: dict[int, str], ids: list[int], *scored: Any) -> dict[str, dict[str, Any]]:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i in ids:
+        groups[labels[i]].append(i)
+    return {label: _scope(groups[label], *scored) for label in sorted(groups)}
+
+
 def evaluate(pairs_or_clusters: pd.DataFrame, truth_records_csv: str | Path, records: pd.DataFrame) -> dict:
     """Scores of pairs (record_l, record_r) or clusters (unique_id, person_id|cluster_id).
 
-    `records` maps unique_id to (source, record_id), e.g. the linkage frame.
+    `records` maps unique_id to (source, record_id), e.g. the linkage frame; where it also has the
+    identity fields (SHAPE_FIELDS), the scores are given by record shape too.
     """
     ids = [int(i) for i in records["unique_id"]]
     truth = truth_labels(records, truth_records_csv)
@@ -95,12 +140,10 @@ def evaluate(pairs_or_clusters: pd.DataFrame, truth_records_csv: str | Path, rec
     found, true = _same_pairs(predicted), _same_pairs(truth)
     result: dict[str, Any] = {"records": len(ids), "pairwise": _pairwise(found, true)}
     result["bcubed"] = _bcubed(predicted, truth, ids)
+    scored = (found, true, predicted, truth)
     source_of = dict(zip(records["unique_id"].astype(int), records["source"], strict=True))
-    result["by_source"] = {}
-    for source in sorted(set(source_of.values())):
-        mine = [i for i in ids if source_of[i] == source]
-        touches = set(mine)
-        f = {p for p in found if p[0] in touches or p[1] in touches}
-        t = {p for p in true if p[0] in touches or p[1] in touches}
-        result["by_source"][source] = {"pairwise": _pairwise(f, t), "bcubed": _bcubed(predicted, truth, mine)}
+    result["by_source"] = _by(source_of, ids, *scored)
+    if all(column in records.columns for column in SHAPE_FIELDS):
+        shape_of = dict(zip(records["unique_id"].astype(int), record_shapes(records), strict=True))
+        result["by_shape"] = _by(shape_of, ids, *scored)
     return result
