@@ -4,7 +4,8 @@ name only...). Pairs are first closed into clusters, as the identity step does."
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -44,17 +45,29 @@ def _f1(p: float, r: float) -> float:
 
 
 def _pairwise(found: set[tuple[int, int]], true: set[tuple[int, int]]) -> dict[str, float]:
-    hit = len(found & true)
-    p, r = _ratio(hit, len(found)), _ratio(hit, len(true))
-    return {"precision": p, "recall": r, "f1": _f1(p, r), "pairs_found": len(found), "pairs_true": len(true)}
+    return _pairwise_counts(len(found & true), len(found), len(true))
 
 
-def _bcubed(predicted: dict[int, Any], truth: dict[int, Any], records: list[int]) -> dict[str, float]:
-    pred_members: dict[Any, set[int]] = defaultdict(set)
-    true_members: dict[Any, set[int]] = defaultdict(set)
-    for rec in predicted:
-        pred_members[predicted[rec]].add(rec)
-        true_members[truth[rec]].add(rec)
+def _pairwise_counts(hit: int, found: int, true: int) -> dict[str, float]:
+    p, r = _ratio(hit, found), _ratio(hit, true)
+    return {"precision": p, "recall": r, "f1": _f1(p, r), "pairs_found": found, "pairs_true": true}
+
+
+def _members(labels: dict[int, Any]) -> dict[Any, set[int]]:
+    members: dict[Any, set[int]] = defaultdict(set)
+    for rec, label in labels.items():
+        members[label].add(rec)
+    return members
+
+
+def _bcubed(
+    predicted: dict[int, Any],
+    truth: dict[int, Any],
+    records: list[int],
+    members: tuple[dict[Any, set[int]], dict[Any, set[int]]] | None = None,
+) -> dict[str, float]:
+    """`members`: each predicted and each true cluster's records, where the caller has them."""
+    pred_members, true_members = members or (_members(predicted), _members({r: truth[r] for r in predicted}))
     ps, rs = [], []
     for rec in records:
         mine, real = pred_members[predicted[rec]], true_members[truth[rec]]
@@ -111,21 +124,40 @@ def record_shapes(records: pd.DataFrame) -> list[str]:
     ]
 
 
-def _scope(
-    mine: list[int], found: set[tuple[int, int]], true: set[tuple[int, int]], predicted: dict, truth: dict
-) -> dict[str, Any]:
-    """Pairwise scores over the pairs touching these records, B-cubed over the records."""
-    touches = set(mine)
-    f = {p for p in found if p[0] in touches or p[1] in touches}
-    t = {p for p in true if p[0] in touches or p[1] in touches}
-    return {"records": len(mine), "pairwise": _pairwise(f, t), "bcubed": _bcubed(predicted, truth, mine)}
+def _touching(labels: dict[int, str], pairs: Iterable[tuple[int, int]]) -> Counter[str]:
+    """For each label, the pairs with a record of that label on either side (each pair counted once)."""
+    counts: Counter[str] = Counter()
+    for a, b in pairs:
+        left, right = labels[a], labels[b]
+        counts[left] += 1
+        if right != left:
+            counts[right] += 1
+    return counts
 
 
-def _by(labels: dict[int, str], ids: list[int], *scored: Any) -> dict[str, dict[str, Any]]:
+def _by(
+    labels: dict[int, str],
+    ids: list[int],
+    found: set[tuple[int, int]],
+    true: set[tuple[int, int]],
+    predicted: dict[int, Any],
+    truth: dict[int, Any],
+) -> dict[str, dict[str, Any]]:
+    """Each label's scores: pairwise over the pairs touching its records, B-cubed over its records
+    (the pairs counted in one pass for every label: a million records' pairs are millions)."""
     groups: dict[str, list[int]] = defaultdict(list)
     for i in ids:
         groups[labels[i]].append(i)
-    return {label: _scope(groups[label], *scored) for label in sorted(groups)}
+    hit, nfound, ntrue = (_touching(labels, pairs) for pairs in (found & true, found, true))
+    members = (_members(predicted), _members({r: truth[r] for r in predicted}))
+    return {
+        label: {
+            "records": len(groups[label]),
+            "pairwise": _pairwise_counts(hit[label], nfound[label], ntrue[label]),
+            "bcubed": _bcubed(predicted, truth, groups[label], members),
+        }
+        for label in sorted(groups)
+    }
 
 
 def evaluate(pairs_or_clusters: pd.DataFrame, truth_records_csv: str | Path, records: pd.DataFrame) -> dict:
