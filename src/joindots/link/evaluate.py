@@ -60,14 +60,13 @@ def _members(labels: dict[int, Any]) -> dict[Any, set[int]]:
     return members
 
 
+Members = tuple[dict[Any, set[int]], dict[Any, set[int]]]  # each predicted and each true cluster's records
+
+
 def _bcubed(
-    predicted: dict[int, Any],
-    truth: dict[int, Any],
-    records: list[int],
-    members: tuple[dict[Any, set[int]], dict[Any, set[int]]] | None = None,
+    predicted: dict[int, Any], truth: dict[int, Any], records: list[int], members: Members
 ) -> dict[str, float]:
-    """`members`: each predicted and each true cluster's records, where the caller has them."""
-    pred_members, true_members = members or (_members(predicted), _members({r: truth[r] for r in predicted}))
+    pred_members, true_members = members
     ps, rs = [], []
     for rec in records:
         mine, real = pred_members[predicted[rec]], true_members[truth[rec]]
@@ -142,6 +141,7 @@ def _by(
     true: set[tuple[int, int]],
     predicted: dict[int, Any],
     truth: dict[int, Any],
+    members: Members,
 ) -> dict[str, dict[str, Any]]:
     """Each label's scores: pairwise over the pairs touching its records, B-cubed over its records
     (the pairs counted in one pass for every label: a million records' pairs are millions)."""
@@ -149,7 +149,6 @@ def _by(
     for i in ids:
         groups[labels[i]].append(i)
     hit, nfound, ntrue = (_touching(labels, pairs) for pairs in (found & true, found, true))
-    members = (_members(predicted), _members({r: truth[r] for r in predicted}))
     return {
         label: {
             "records": len(groups[label]),
@@ -171,8 +170,9 @@ def evaluate(pairs_or_clusters: pd.DataFrame, truth_records_csv: str | Path, rec
     predicted = _predicted(pairs_or_clusters, ids)
     found, true = _same_pairs(predicted), _same_pairs(truth)
     result: dict[str, Any] = {"records": len(ids), "pairwise": _pairwise(found, true)}
-    result["bcubed"] = _bcubed(predicted, truth, ids)
-    scored = (found, true, predicted, truth)
+    members = (_members(predicted), _members(truth))
+    result["bcubed"] = _bcubed(predicted, truth, ids, members)
+    scored = (found, true, predicted, truth, members)
     source_of = dict(zip(records["unique_id"].astype(int), records["source"], strict=True))
     result["by_source"] = _by(source_of, ids, *scored)
     if all(column in records.columns for column in SHAPE_FIELDS):

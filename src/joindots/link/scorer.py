@@ -73,7 +73,7 @@ def is_list_column(values: pd.Series) -> bool:
 
 def frame_list_columns(frame: pd.DataFrame) -> set[str]:
     """The frame's list-valued columns: the linkage frame's lists (LIST_COLUMNS) even where all are
-    missing, and any other column whose first value is a list."""
+    missing, and any other column whose first value given is a list."""
     return {c for c in frame.columns if c in LIST_COLUMNS or is_list_column(frame[c])}
 
 
@@ -813,7 +813,7 @@ class FastScorer:
         blocking: bool = True,
     ):
         """`list_columns`: the frame's list-valued columns, when `frame` is a part of the records in
-        which some list column may hold only nulls (found from the values otherwise). `blocking=False`
+        which some list column may hold only nulls (`frame_list_columns` otherwise). `blocking=False`
         builds no candidate index: for scoring given rows only (`score_rows`), which needs none."""
         settings = SettingsCreator.from_path_or_dict(model).get_settings("duckdb")
         lists = list_columns if list_columns is not None else frame_list_columns(frame)
