@@ -1,11 +1,15 @@
-"""The system of record: migrations build exactly the schema the code declares, on both databases."""
+"""The system of record: migrations build exactly the schema the code declares, on both databases;
+JSON is written as `json.dumps` writes it."""
 
 from __future__ import annotations
+
+import json
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from joindots.store.db import json_text
 from joindots.store.tables import metadata
 
 
@@ -18,3 +22,17 @@ def test_migrations_match_the_declared_schema(engine):
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), metadata)
     assert diff == [], f"schema and migrations differ; run scripts/make_baseline_migration.py: {diff}"
+
+
+def test_an_explanation_shared_by_many_pairs_is_encoded_once_while_they_are_stored(monkeypatch) -> None:
+    encoded: list[object] = []
+    dumps = json.dumps
+    monkeypatch.setattr(json, "dumps", lambda value: encoded.append(value) or dumps(value))
+    shared = {"forename": {"level": "exact", "weight": 8.36}}
+    other = {"forename": {"level": "else", "weight": -7.19}}
+    with json_text.remembering():
+        texts = [json_text(value) for value in (shared, other, shared, shared)]
+    assert texts == [dumps(v) for v in (shared, other, shared, shared)]  # the same text as ever
+    assert encoded == [shared, other]
+    json_text(shared)  # outside a store, nothing is remembered
+    assert encoded == [shared, other, shared]
