@@ -4,6 +4,7 @@ JSON is written as `json.dumps` writes it."""
 from __future__ import annotations
 
 import json
+import threading
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -36,3 +37,13 @@ def test_an_explanation_shared_by_many_pairs_is_encoded_once_while_they_are_stor
     assert encoded == [shared, other]
     json_text(shared)  # outside a store, nothing is remembered
     assert encoded == [shared, other, shared]
+
+
+def test_only_the_storing_thread_remembers_what_it_encoded() -> None:
+    seen: list[bool] = []
+    with json_text.remembering():
+        worker = threading.Thread(target=lambda: seen.append(json_text.known is None))
+        worker.start()
+        worker.join()
+        assert json_text.known == {}
+    assert seen == [True]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -19,14 +20,14 @@ from joindots.settings import get_settings
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class JsonText:
+class JsonText(threading.local):
     """The engines' JSON serializer: `json.dumps`, except that inside `remembering()` an object
     passed again is not encoded again. A million stored pairs share about a quarter of a million
     explanation objects. Each remembered object is held until the block ends, so its id cannot be
-    reused by another object meanwhile."""
+    reused by another object meanwhile; only the thread in the block remembers (a web request
+    beside a run encodes as ever)."""
 
-    def __init__(self) -> None:
-        self.known: dict[int, tuple[Any, str]] | None = None
+    known: dict[int, tuple[Any, str]] | None = None
 
     def __call__(self, value: Any) -> str:
         if self.known is None:
