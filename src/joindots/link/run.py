@@ -44,7 +44,9 @@ STEPS = (
     "assign IDs",
 )
 
-MATCH_PAIR = cast(Table, MatchPair.__table__)  # pairs stored as plain table inserts
+# pairs and record assignments stored as plain table inserts (no ORM bookkeeping per row)
+MATCH_PAIR = cast(Table, MatchPair.__table__)
+RECORD_PERSON = cast(Table, RecordPerson.__table__)
 
 
 class Scorer(Protocol):
@@ -383,7 +385,7 @@ class _Run:
             for record, cluster in clusters.items()
         ]
         for start in range(0, len(rows), 5000):
-            self.s.execute(insert(RecordPerson), rows[start : start + 5000])
+            self.s.execute(insert(RECORD_PERSON), rows[start : start + 5000])
 
     def _finish(
         self, records: list[int], pairs: pd.DataFrame, trained: bool, persons: int, actor: str
