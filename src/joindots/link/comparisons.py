@@ -143,16 +143,18 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
     ]
 
 
-# Broad keys (a birth date, a name) pair a million records by the tens of millions (66M candidate
-# pairs at 1M records when each was a rule of its own): each is paired only with something more that
-# agrees, an equality or a missing value. The alternatives that pair most are rules of their own (the
-# database's hash join finds exactly their pairs); the rarer ones filter one rule. Splink leaves out
-# of each rule the pairs of the rules before it by evaluating the earlier rules' whole conditions on
-# its candidates, so string functions appear only in the last rules.
-# the birth dates share a year or a day and month (every dob level but 'else'), or one is missing
-DOB_MONTH_DAY = ("l.dob_month_day = r.dob_month_day",)
-DOB_NEAR = ("l.dob_year = r.dob_year", *DOB_MONTH_DAY, "l.dob IS NULL", "r.dob IS NULL")
-SAME_DISTRICT = ("l.postcode_district = r.postcode_district",)
+# Broad keys (a birth date, a name) pair a million records by the tens of millions: each is paired only
+# with something more that agrees, an equality, a missing value or a slip. Splink leaves out of each
+# rule the pairs of the rules before it by evaluating the earlier rules' whole conditions on its
+# candidates, with no short cut (coalesce(condition, false)), so blocking cost about the sum over
+# rules of candidates x earlier conditions (27 s of the 41 s prediction at 1M records, with one rule
+# per alternative). So the alternatives of one key are one rule, the keys with most candidates come
+# first, and each rule's alternatives are behind a CASE on its key, which the database evaluates only
+# where the key agrees (a later rule's candidates pay for the key's equality, not for its string
+# functions). The same 7,357,955 candidate pairs at 1M records, in 18.5 s instead of 27 s.
+DOB_NEAR = ("l.dob_year = r.dob_year", "l.dob_month_day = r.dob_month_day", "l.dob IS NULL", "r.dob IS NULL")
+SAME_DISTRICT = "l.postcode_district = r.postcode_district"
+NO_FORENAME = ("l.forename_fold IS NULL", "r.forename_fold IS NULL")
 # slips only a string function sees: a postcode a key or two off (a wrong key, two keys swapped), a
 # surname one key off, an address with a slip (Jaro-Winkler, six times faster here than words shared)
 POSTCODE_SLIP = "levenshtein(l.postcode, r.postcode) <= 2"
@@ -161,79 +163,80 @@ ADDRESS_SLIP = "jaro_winkler_similarity(l.address_fold, r.address_fold) >= 0.92"
 
 
 def _any(keys: str, *alternatives: str) -> CustomRule:
-    """The pairs with equal `keys` (SQL equalities, the index) of which any alternative holds."""
-    return CustomRule(f"{keys} AND ({' OR '.join(alternatives)})")
+    """The pairs with equal `keys` (SQL equalities, the index) of which any alternative holds, the
+    alternatives evaluated only where the keys agree (string functions last: the cheap ones decide
+    most pairs first)."""
+    return CustomRule(f"{keys} AND CASE WHEN {keys} THEN ({' OR '.join(alternatives)}) ELSE false END")
 
 
 def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
     """Candidate pairs: each rule catches what the others miss (swaps, slips, partial records)."""
-    same_dob = "l.dob = r.dob"
-    surname_year = "l.surname_phonetic = r.surname_phonetic AND l.dob_year = r.dob_year"
     return [
+        # the same birth date and names that agree somewhere: an initial, the surname's start, the
+        # two swapped, one missing or a slip; or the same postcode district, or a postcode slip
+        _any(
+            "l.dob = r.dob",
+            "l.forename_initial = r.forename_initial",
+            "l.surname_start = r.surname_start",
+            SAME_DISTRICT,
+            "l.forename_phonetic = r.surname_phonetic",
+            "l.surname_phonetic = r.forename_phonetic",
+            *NO_FORENAME,
+            "l.surname_fold IS NULL",
+            "r.surname_fold IS NULL",
+            SURNAME_SLIP,
+            POSTCODE_SLIP,
+        ),
+        # a forename and the surname's start (a slip late in the surname changes its sound code:
+        # 'Maynard', 'Maymard'), and a birth date that agrees somewhere or is missing, or the same
+        # district, or a slip in the postcode or address
+        _any(
+            "l.forename_fold = r.forename_fold AND l.surname_start = r.surname_start",
+            *DOB_NEAR,
+            SAME_DISTRICT,
+            POSTCODE_SLIP,
+            ADDRESS_SLIP,
+        ),
+        # the same names by sound and a birth date that agrees somewhere or is missing, or the same district
+        _any(
+            "l.forename_phonetic = r.forename_phonetic AND l.surname_phonetic = r.surname_phonetic",
+            *DOB_NEAR,
+            SAME_DISTRICT,
+        ),
+        # the same surname and year: the forenames share an initial or one is missing, or the birth
+        # date agrees but for a slip (the other rules find a forename's slips)
+        _any(
+            "l.surname_phonetic = r.surname_phonetic AND l.dob_year = r.dob_year",
+            "l.forename_initial = r.forename_initial",
+            "l.dob_month_day = r.dob_month_day",
+            "l.dob = r.dob_swapped",
+            *NO_FORENAME,
+        ),
         block_on("postcode"),
+        # no forename against the same surname: the missing side filtered before the join (one rule per
+        # side), so a million records never pair every same-surname record first (the same year: the
+        # surname sound's rule above); with no forename either side, a slip in the postcode or address
+        _any(
+            "l.surname_fold = r.surname_fold AND l.forename_fold IS NULL",
+            "l.dob_month_day = r.dob_month_day",
+            SAME_DISTRICT,
+            f"(r.forename_fold IS NULL AND ({POSTCODE_SLIP} OR {ADDRESS_SLIP}))",
+        ),
+        _any(
+            "l.surname_fold = r.surname_fold AND r.forename_fold IS NULL",
+            "l.dob_month_day = r.dob_month_day",
+            SAME_DISTRICT,
+        ),
         block_on("address_fold"),
-        block_on("phones", arrays_to_explode=["phones"]),
-        block_on("vehicles", arrays_to_explode=["vehicles"]),
-        block_on("email"),
         CustomRule("l.forename_fold = r.surname_fold AND l.surname_fold = r.forename_fold"),
         # an initial ('J Lees') against the same surname
         CustomRule("l.surname_fold = r.surname_fold AND l.forename_fold = r.forename_initial"),
         CustomRule("l.surname_fold = r.surname_fold AND l.forename_initial = r.forename_fold"),
-        # the same birth date and names that agree somewhere: an initial, the surname's start, the
-        # two swapped, or one missing; or the same postcode district
-        CustomRule(f"{same_dob} AND l.forename_initial = r.forename_initial"),
-        CustomRule(f"{same_dob} AND l.surname_start = r.surname_start"),
-        CustomRule(f"{same_dob} AND l.postcode_district = r.postcode_district"),
-        _any(
-            same_dob,
-            "l.forename_phonetic = r.surname_phonetic",
-            "l.surname_phonetic = r.forename_phonetic",
-            "l.forename_fold IS NULL",
-            "r.forename_fold IS NULL",
-            "l.surname_fold IS NULL",
-            "r.surname_fold IS NULL",
-        ),
-        # the same surname and year: the forenames share an initial or one is missing, or the birth
-        # date agrees but for a slip (the other rules find a forename's slips)
-        CustomRule(f"{surname_year} AND l.forename_initial = r.forename_initial"),
-        _any(
-            surname_year,
-            "l.dob_month_day = r.dob_month_day",
-            "l.dob = r.dob_swapped",
-            "l.forename_fold IS NULL",
-            "r.forename_fold IS NULL",
-        ),
-        # the same names and a birth date that agrees somewhere or is missing, or the same district
-        _any(
-            "l.forename_phonetic = r.forename_phonetic AND l.surname_phonetic = r.surname_phonetic",
-            *DOB_NEAR,
-            *SAME_DISTRICT,
-        ),
-        # a slip late in the surname changes its sound code ('Maynard', 'Maymard'): its start does not
-        _any(
-            "l.forename_fold = r.forename_fold AND l.surname_start = r.surname_start",
-            *DOB_NEAR,
-            *SAME_DISTRICT,
-        ),
-        # no forename against the same surname: the missing side filtered before the join (one rule per
-        # side), so a million records never pair every same-surname record first (the same year: the
-        # surname sound's rules above)
-        _any("l.surname_fold = r.surname_fold AND l.forename_fold IS NULL", *DOB_MONTH_DAY, *SAME_DISTRICT),
-        _any("l.surname_fold = r.surname_fold AND r.forename_fold IS NULL", *DOB_MONTH_DAY, *SAME_DISTRICT),
-        # slips, last (their string functions would be evaluated on every later rule's candidates): a
-        # birth date and a slip in the surname or postcode; a forename and a surname's start, or a
-        # surname and no forenames, and a slip in the postcode or address
-        _any(same_dob, SURNAME_SLIP, POSTCODE_SLIP),
-        _any(
-            "l.forename_fold = r.forename_fold AND l.surname_start = r.surname_start",
-            POSTCODE_SLIP,
-            ADDRESS_SLIP,
-        ),
-        _any(
-            "l.surname_fold = r.surname_fold AND l.forename_fold IS NULL AND r.forename_fold IS NULL",
-            POSTCODE_SLIP,
-            ADDRESS_SLIP,
-        ),
+        block_on("email"),
+        # shared phones and vehicles last: Splink pairs their lists' items apart and leaves out the
+        # pairs of the rules before them
+        block_on("phones", arrays_to_explode=["phones"]),
+        block_on("vehicles", arrays_to_explode=["vehicles"]),
     ]
 
 

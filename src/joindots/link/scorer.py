@@ -337,6 +337,10 @@ Predicate = Callable[[AnyPairs], np.ndarray]
 Value = Callable[[AnyPairs], tuple[np.ndarray, np.ndarray]]  # values, not-null mask
 
 
+def _is_false(node: exp.Expr | None) -> bool:
+    return isinstance(node, exp.Boolean) and not node.this
+
+
 def _column(node: exp.Expr) -> tuple[Side, str]:
     if not isinstance(node, exp.Column):
         raise Unsupported(f"not a column: {node.sql()}")
@@ -374,6 +378,12 @@ class Compiler:
             return lambda p: a(p) | b(p)
         if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
             return self._is_null(node.this)
+        if (
+            isinstance(node, exp.Case)
+            and node.args.get("this") is None
+            and _is_false(node.args.get("default"))
+        ):
+            return self._case([(i.this, i.args["true"]) for i in node.args["ifs"]])
         if isinstance(node, exp.Not) and isinstance(node.this, exp.Is):  # IS NOT NULL: never unknown
             inner = self._predicate(node.this)
             return lambda p: ~inner(p)
@@ -392,6 +402,21 @@ class Compiler:
             value, limit = self._value(node.this), float(node.expression.this)
             return lambda p: _compared(value(p), compare, limit)
         raise Unsupported(f"condition: {node.sql()}")
+
+    def _case(self, branches: list[tuple[exp.Expr, exp.Expr]]) -> Predicate:
+        """CASE WHEN a THEN x WHEN b THEN y ELSE false END: the first WHEN that holds decides."""
+        compiled = [(self._predicate(when), self._predicate(then)) for when, then in branches]
+
+        def case(p: AnyPairs) -> np.ndarray:
+            holds = np.zeros(len(p), dtype=bool)
+            decided = np.zeros(len(p), dtype=bool)
+            for when, then in compiled:
+                chosen = when(p) & ~decided
+                holds |= chosen & then(p)
+                decided |= chosen
+            return holds
+
+        return case
 
     def _is_null(self, node: exp.Expr) -> Predicate:
         side, column = _column(node)
