@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from joindots.link.evaluate import clusters_from_pairs, evaluate, record_shapes
+from joindots.link.evaluate import blocking_recall, clusters_from_pairs, evaluate, record_shapes
 
 # Records 1-3 are person A (1, 2 police, 3 health), 4-5 person B, 6 person C.
 RECORDS = pd.DataFrame(
@@ -89,3 +89,39 @@ def test_scores_by_what_each_record_gives(truth: Path) -> None:
     assert shapes["first name only"]["pairwise"]["recall"] == 0.0
     assert shapes["full name and address"]["pairwise"]["f1"] == 1.0
     assert "by_shape" not in evaluate(_pairs((1, 2)), truth, RECORDS), "no identity fields, no shapes"
+
+
+def test_blocking_recall_counts_the_true_pairs_some_rule_proposes() -> None:
+    """A has 1-2-3 (pairs 1-2, 1-3, 2-3), B has 4-5, C alone: four true pairs. The dob rule
+    proposes 1-2; the exploded phone rule 2-3 and 4-5 (one shared number each); nothing proposes
+    1-3, and 5-6 share a phone but are not a true pair."""
+    frame = pd.DataFrame(
+        {
+            "unique_id": [1, 2, 3, 4, 5, 6],
+            "dob": ["1990-01-02", "1990-01-02", None, "1970-05-05", "1971-05-05", None],
+            "phones": [
+                None,
+                ["+447700900001"],
+                ["+447700900001", "+447700900002"],
+                ["+447700900003"],
+                ["+447700900003", "+447700900009"],
+                ["+447700900009"],
+            ],
+        }
+    )
+    truth = {1: "A", 2: "A", 3: "A", 4: "B", 5: "B", 6: "C"}
+    rules = [
+        {"blocking_rule": "l.dob = r.dob", "sql_dialect": "duckdb"},
+        {
+            "blocking_rule": 'l."phones" = r."phones"',
+            "sql_dialect": "duckdb",
+            "arrays_to_explode": ["phones"],
+        },
+    ]
+    assert blocking_recall(frame, rules, truth) == {"true_pairs": 4, "candidates": 3, "recall": 0.75}
+    assert blocking_recall(frame, rules[:1], truth)["candidates"] == 1
+    # a rule that reads one side only counts the pair as Splink orients it (lower id on the left)
+    one_sided = [{"blocking_rule": "l.dob IS NULL AND r.dob IS NOT NULL", "sql_dialect": "duckdb"}]
+    assert (
+        blocking_recall(frame, one_sided, truth)["candidates"] == 0
+    )  # 3 has no dob, but is the right of 1-3 and 2-3

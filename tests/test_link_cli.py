@@ -68,6 +68,10 @@ def test_people_keep_their_ids_when_the_other_agencies_files_arrive(world, cli_d
     # the same figures by what each record gives: a full record and a first name alone are not alike
     shapes = table[table.index("by what the record gives") :]
     assert "full name and date of birth" in shapes and "first name only" in shapes
+    # and how many true pairs the blocking rules ever propose: linkage cannot find more than those
+    blocked = " ".join(table[table.index("blocking:") :].split())
+    found, true = (int(x.replace(",", "")) for x in blocked.split()[1:4:2])
+    assert 0.9 * true <= found <= true and f"blocking recall {found / true:.4f}" in blocked
 
 
 def test_an_analyst_overrules_the_model_inspects_and_undoes(world, cli_db) -> None:

@@ -19,7 +19,7 @@ from joindots.cli.common import clear_errors, console, ready_engine
 from joindots.cli.export_cmds import export_app
 from joindots.errors import InvalidInput, NotFound
 from joindots.link import decisions, identity, lineage
-from joindots.link.run import STEPS, RunSummary, explain_records, run_linkage
+from joindots.link.run import STEPS, RunSummary, explain_records, latest_done_run, run_linkage
 from joindots.pipeline import after_link
 from joindots.store.db import session_scope
 from joindots.store.link_tables import LinkRun, Person
@@ -225,22 +225,34 @@ def evaluate_cmd(
 ) -> None:
     """Precision, recall and F1 (pairwise) and B-cubed of the current persons: overall, by source, and
     by what each record gives (a full name and a birth date, a first name only...)."""
-    from joindots.link.evaluate import SHAPE_FIELDS, evaluate
+    from joindots.link.evaluate import SHAPE_FIELDS, blocking_recall, evaluate, truth_labels
+    from joindots.link.frame import load_person_frame
 
     with clear_errors():
         if not truth.is_file():
             raise NotFound(f"no truth file {truth}")
         columns = ("id", "source", "record_id", *SHAPE_FIELDS)
-        with session_scope(ready_engine()) as session:
+        engine = ready_engine()
+        with session_scope(engine) as session:
             rows = session.execute(select(*(getattr(PersonRecord, c) for c in columns))).all()
             records = pd.DataFrame(rows, columns=["unique_id", *columns[1:]])
             current = identity.current_persons(session)
+            run = latest_done_run(session)
+            rules = run.model.get("blocking_rules_to_generate_predictions", []) if run and run.model else []
         clusters = pd.DataFrame({"unique_id": list(current), "person_id": list(current.values())})
         result = evaluate(clusters, truth, records)
     console.print(
         _scores_table(f"evaluation over {result['records']} records", "source", result, "by_source")
     )
     console.print(_scores_table("by what the record gives", "record gives", result, "by_shape"))
+    if rules:
+        frame = load_person_frame(engine)
+        blocked = blocking_recall(frame, rules, truth_labels(frame, truth))
+        console.print(
+            f"blocking: {blocked['candidates']:,} of {blocked['true_pairs']:,} true pairs are candidates "
+            f"of the last run's blocking rules (blocking recall {blocked['recall']:.4f}); "
+            "the context step can join records beyond them"
+        )
 
 
 def _scores_table(title: str, scope_name: str, result: dict[str, Any], by: str) -> Table:

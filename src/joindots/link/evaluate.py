@@ -179,3 +179,37 @@ def evaluate(pairs_or_clusters: pd.DataFrame, truth_records_csv: str | Path, rec
         shape_of = dict(zip(records["unique_id"].astype(int), record_shapes(records), strict=True))
         result["by_shape"] = _by(shape_of, ids, *scored)
     return result
+
+
+def blocking_recall(
+    frame: pd.DataFrame, rules: list[dict[str, Any]], truth: dict[int, Any]
+) -> dict[str, Any]:
+    """How many true pairs the blocking rules make candidates: a pair no rule proposes is never
+    scored, whatever the model would say of it. The rules (a model's
+    `blocking_rules_to_generate_predictions`) are evaluated in DuckDB on the true pairs only, each as
+    Splink orients it (the lower record id on the left); an exploded list rule holds where the two
+    lists share an item."""
+    import duckdb
+
+    true = _same_pairs({uid: label for uid, label in truth.items() if not str(label).startswith("unknown:")})
+    pairs = pd.DataFrame(sorted(true), columns=["id_l", "id_r"], dtype="int64")
+    condition = " OR ".join(f"coalesce(({_pair_condition(rule)}), false)" for rule in rules) or "false"
+    with duckdb.connect() as con:
+        con.register("records", frame)
+        con.register("pairs", pairs)
+        found = con.execute(
+            "SELECT count(*) FROM pairs p JOIN records l ON l.unique_id = p.id_l "
+            f"JOIN records r ON r.unique_id = p.id_r WHERE {condition}"
+        ).fetchone()
+    candidates = int(found[0]) if found else 0
+    return {"true_pairs": len(pairs), "candidates": candidates, "recall": _ratio(candidates, len(pairs))}
+
+
+def _pair_condition(rule: dict[str, Any]) -> str:
+    """A blocking rule's SQL as a condition on one pair: `l.x = r.x` on an exploded list column
+    becomes 'the lists share an item'."""
+    sql = str(rule["blocking_rule"])
+    for column in rule.get("arrays_to_explode") or []:
+        for left, right in ((f'l."{column}"', f'r."{column}"'), (f"l.{column}", f"r.{column}")):
+            sql = sql.replace(f"{left} = {right}", f"list_has_any({left}, {right})")
+    return sql
