@@ -164,8 +164,7 @@ ADDRESS_SLIP = "jaro_winkler_similarity(l.address_fold, r.address_fold) >= 0.92"
 
 def _any(keys: str, *alternatives: str) -> CustomRule:
     """The pairs with equal `keys` (SQL equalities, the index) of which any alternative holds, the
-    alternatives evaluated only where the keys agree (string functions last: the cheap ones decide
-    most pairs first)."""
+    alternatives evaluated only where the keys agree."""
     return CustomRule(f"{keys} AND CASE WHEN {keys} THEN ({' OR '.join(alternatives)}) ELSE false END")
 
 

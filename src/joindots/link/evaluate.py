@@ -191,8 +191,7 @@ def blocking_recall(
     lists share an item."""
     import duckdb
 
-    true = _same_pairs({uid: label for uid, label in truth.items() if not str(label).startswith("unknown:")})
-    pairs = pd.DataFrame(sorted(true), columns=["id_l", "id_r"], dtype="int64")
+    pairs = pd.DataFrame(sorted(_same_pairs(truth)), columns=["id_l", "id_r"], dtype="int64")
     condition = " OR ".join(f"coalesce(({_pair_condition(rule)}), false)" for rule in rules) or "false"
     with duckdb.connect() as con:
         con.register("records", frame)
