@@ -8,9 +8,10 @@ import threading
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
-from joindots.store.db import json_text
+from joindots.store.db import BULK_CACHE_KIB, bulk_writes, json_text, session_scope
+from joindots.store.link_tables import LinkRun
 from joindots.store.tables import metadata
 
 
@@ -47,3 +48,18 @@ def test_only_the_storing_thread_remembers_what_it_encoded() -> None:
         worker.join()
         assert json_text.known == {}
     assert seen == [True]
+
+
+def test_a_run_writes_its_rows_with_a_larger_sqlite_page_cache_and_sets_it_back(engine) -> None:
+    with session_scope(engine) as session:
+        sqlite = session.connection().dialect.name == "sqlite"
+        pragma = "PRAGMA cache_size"
+        before = session.connection().exec_driver_sql(pragma).scalar() if sqlite else None
+        with bulk_writes(session):
+            session.add(LinkRun(status="running", threshold=0.9, loose_threshold=0.5))
+            session.flush()  # writes go on inside the block
+            if sqlite:
+                assert session.connection().exec_driver_sql(pragma).scalar() == -BULK_CACHE_KIB
+        if sqlite:
+            assert session.connection().exec_driver_sql(pragma).scalar() == before != -BULK_CACHE_KIB
+        assert session.scalars(select(LinkRun)).one().status == "running"  # on PostgreSQL: nothing else

@@ -26,7 +26,7 @@ from joindots.link.cluster import Edges, cluster_records
 from joindots.link.identity import assign_ids
 from joindots.settings import get_settings
 from joindots.store.base import utcnow
-from joindots.store.db import json_text, session_scope
+from joindots.store.db import bulk_writes, json_text, session_scope
 from joindots.store.link_tables import Lineage, LinkRun, MatchDecision, MatchPair, RecordPerson
 from joindots.store.schema import PersonRecord
 
@@ -318,11 +318,12 @@ class _Run:
             edges = _edges(pairs)
             self.context_pairs = len(found)
         del frame  # the run's largest object: storing pairs and IDs needs none of it
-        self.step("store pairs")
-        self._store_pairs(pairs)
-        self.step("assign IDs")
-        given = assign_ids(self.s, clusters, self.run)
-        self._assign_records(clusters, given, edges, must)
+        with bulk_writes(self.s):
+            self.step("store pairs")
+            self._store_pairs(pairs)
+            self.step("assign IDs")
+            given = assign_ids(self.s, clusters, self.run)
+            self._assign_records(clusters, given, edges, must)
         return self._finish(records, pairs, trained, len(set(given.values())), actor)
 
     def _score(self, frame: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:

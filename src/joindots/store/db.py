@@ -49,6 +49,27 @@ class JsonText(threading.local):
 
 json_text = JsonText()
 
+# SQLite's page cache (KiB) while a run writes its pairs and assignments. Their index on the right-hand
+# record takes ids in no order, and with SQLite's default 2 MB cache each insert reads index pages
+# back: two million pairs stored in 31.9 s with the default, 24.4 s with this, 22.9 s with 1 GB.
+BULK_CACHE_KIB = 262_144
+
+
+@contextmanager
+def bulk_writes(session: Session) -> Iterator[None]:
+    """A larger page cache on the session's SQLite connection for the block (it grows only as it is
+    used, and is set back after); other databases are left as they are."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
+
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout."""
