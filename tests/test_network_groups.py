@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import random
 
+import networkx as nx
 import pytest
 from sqlalchemy import Engine, select, update
 
 from joindots.audit.tables import AccessLog
-from joindots.network.groups import build_groups
+from joindots.network.groups import SAME, Found, build_groups, jaccard, match_views
 from joindots.network.tables import GroupMember, GroupTie, OffenderGroup
 from joindots.store.db import make_engine, migrate, session_scope
 from joindots.store.schema import Event
@@ -218,3 +219,36 @@ def test_a_rare_name_found_with_a_child_points_to_the_one_known_offender_of_that
     assert strict[kliment]["uncertain"] == 1
     (evidence,) = strict[frank]["ties"][("P14", "P17")].evidence
     assert evidence["mention"] == "Frank Oakes" and evidence["kind"] == "name_mention"
+
+
+def test_views_are_matched_as_if_every_group_were_compared_with_every_other() -> None:
+    """match_views compares only groups sharing a member (a Jaccard of 0.5 needs one): on random
+    groups it labels and pairs them exactly as comparing every strict group with every loose one."""
+    rng = random.Random(7)
+    people = [f"P{i}" for i in range(60)]
+
+    def groups(view: str, n: int) -> list[Found]:
+        return [
+            Found(view, frozenset(rng.sample(people, rng.randint(2, 6))), nx.Graph(), []) for _ in range(n)
+        ]
+
+    matched = 0
+    for _ in range(50):
+        strict = groups("strict", 12)
+        # half the loose groups are a strict group with a member more or less, the rest at random
+        loose = [Found("loose", s.members ^ {rng.choice(people)}, nx.Graph(), []) for s in strict[:6]]
+        loose += groups("loose", 6)
+        loose_of = {p: rng.choice(people) for p in rng.sample(people, 3)}
+        match_views(strict, loose, loose_of)
+        matched += sum(s.counterpart is not None for s in strict)
+        for s in strict:
+            mapped = frozenset(loose_of.get(m, m) for m in s.members)
+            best = max(loose, key=lambda lg: jaccard(mapped, lg.members))
+            score = jaccard(mapped, best.members)
+            if score >= SAME:
+                assert (s.counterpart, s.overlap) == (best, score)
+                assert s.stability == ("stable" if score == 1.0 else "changed")
+            else:
+                assert s.counterpart is None and s.stability == "strict_only"
+        assert all(lg.stability in {"stable", "changed", "loose_only"} for lg in loose)
+    assert 0 < matched < 50 * 12  # both outcomes were met

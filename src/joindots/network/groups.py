@@ -3,6 +3,7 @@ view, matched between views, measured, keyed stably across builds and stored."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,11 +100,23 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
+def sharing(groups: list[frozenset[str]]) -> Callable[[frozenset[str]], list[int]]:
+    """For a set of members, the positions of the groups holding any of them, in order. Only those can
+    reach a Jaccard of SAME: comparing every group with every other was quadratic (at 1M records two
+    builds of about 6,000 groups a view made 72M scored pairs and 9 GiB)."""
+    holding: dict[str, list[int]] = {}
+    for i, members in enumerate(groups):
+        for member in members:
+            holding.setdefault(member, []).append(i)
+    return lambda members: sorted({i for m in members for i in holding.get(m, ())})
+
+
 def match_views(strict: list[Found], loose: list[Found], loose_of: dict[str, str]) -> None:
     """Label each group stable / changed / strict_only / loose_only by Jaccard in the loose id space."""
+    near = sharing([lg.members for lg in loose])
     for s in strict:
         mapped = frozenset(loose_of.get(m, m) for m in s.members)
-        best = max(loose, key=lambda lg: jaccard(mapped, lg.members), default=None)
+        best = max((loose[i] for i in near(mapped)), key=lambda lg: jaccard(mapped, lg.members), default=None)
         score = jaccard(mapped, best.members) if best else 0.0
         if best is not None and score >= SAME:
             s.counterpart, s.overlap = best, score
@@ -134,12 +147,14 @@ def assign_keys(session: Session, found: list[Found]) -> None:
     all_keys = session.scalars(select(OffenderGroup.group_key).distinct()).all()
     counter = max((int(k[1:]) for k in all_keys if k[1:].isdigit()), default=0)
     taken: set[str] = set()
+    keys = list(previous)
+    near = sharing([previous[k][1] for k in keys])
     candidates = sorted(
         (
-            (jaccard(f.members, m), i, k)
+            (jaccard(f.members, previous[k][1]), i, k)
             for i, f in enumerate(found)
-            for k, (v, m) in previous.items()
-            if v == f.view
+            for k in (keys[j] for j in near(f.members))
+            if previous[k][0] == f.view
         ),
         reverse=True,
     )
