@@ -7,13 +7,13 @@ counts the true pairs between its pieces (the missed pairs) three ways:
   only ("found with: Ricky", a guest who gave a surname);
 - by the kind of person in the truth (offender, child at risk, hotel staff, anyone else);
 - by the evidence the two pieces share beyond their names, the first that holds of: a shared
-  identifier (phone, vehicle, email, full postcode, address); a path of at most three persons over
-  telling events (those the context step follows); a visit to the same named place within a year;
-  else nothing, "names only".
+  identifier (phone, vehicle, email, full postcode, address); a path over telling events (those the
+  context step follows) through at most three other persons; a visit to the same named place within
+  a year; else nothing, "names only".
 
 Then the recall and F1 if every missed pair with shared evidence were joined and no false pair added:
-an upper bound on what better use of the evidence (not of names) could reach at the measured precision.
-A benchmark, not a test: it prints its figures.
+what better use of the evidence other than names could reach, the precision unchanged. A benchmark,
+not a test: it prints its figures.
 
     .venv/bin/python benchmarks/missed_pairs.py                      # 100,000 records
     .venv/bin/python benchmarks/missed_pairs.py --records 1000000    # about 12 minutes, 4 GiB
@@ -93,7 +93,7 @@ class Evidence:
         if self.items.get(a, set()) & self.items.get(b, set()):
             return "a shared identifier"
         if self._path(a, b) or self._path(b, a):
-            return f"a path of {HOPS} persons or fewer"
+            return f"a path through {HOPS} persons or fewer"
         if self._same_place(a, b):
             return "the same place within a year"
         return "names only"
