@@ -236,22 +236,35 @@ def run_recordlinkage(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(list(matches), columns=["record_l", "record_r"])
 
 
-def one(method: str, path: str) -> None:
-    """Child process: run one method, print its measurements as JSON."""
-    from joindots.link.evaluate import blocking_recall, evaluate
-
+def read_frame(path: str | Path) -> pd.DataFrame:
+    """A benchmark world's linkage frame as the methods take it: list columns as Python lists."""
     frame = pd.read_parquet(path)
     for col in ("phones", "vehicles", "forename_keys", "surname_keys", "address_keys"):
         frame[col] = [list(v) if v is not None else None for v in frame[col]]
-    start = time.perf_counter()
-    pairs = globals()[f"run_{method}"](frame)
-    seconds = time.perf_counter() - start
-    truth_csv = Path(path).with_suffix(".truth.csv")
+    return frame
+
+
+def pairwise_scores(found: pd.DataFrame, frame: pd.DataFrame, truth_csv: Path) -> dict:
+    """Pairwise precision, recall and F1 of a method's pairs or clusters against the frame's truth
+    (written to `truth_csv` for `joindots.link.evaluate`)."""
+    from joindots.link.evaluate import evaluate
+
     pd.DataFrame(
         {"source": frame["source"], "record_id": frame["record_id"], "person_id": frame["truth"]}
     ).to_csv(truth_csv, index=False)
-    found = pairs[["record_l", "record_r"]] if "record_l" in pairs else pairs  # pairs, or clusters
-    scores = evaluate(found, truth_csv, frame)["pairwise"]
+    found = found[["record_l", "record_r"]] if "record_l" in found else found  # pairs, or clusters
+    return evaluate(found, truth_csv, frame)["pairwise"]
+
+
+def one(method: str, path: str) -> None:
+    """Child process: run one method, print its measurements as JSON."""
+    from joindots.link.evaluate import blocking_recall
+
+    frame = read_frame(path)
+    start = time.perf_counter()
+    pairs = globals()[f"run_{method}"](frame)
+    seconds = time.perf_counter() - start
+    scores = pairwise_scores(pairs, frame, Path(path).with_suffix(".truth.csv"))
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the blocking check
     truth = dict(zip(frame["unique_id"].astype(int), frame["truth"], strict=True))
     rules = blocking_rules(method)
