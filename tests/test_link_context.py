@@ -111,9 +111,13 @@ def _with(world: World, *rows: dict[str, Any]) -> pd.DataFrame:
     return pd.concat([world.frame, build_frame(raw)], ignore_index=True)
 
 
-def _run(
-    world: World, frame: pd.DataFrame, context: Context, cannot: set[tuple[int, int]] = frozenset()
-) -> tuple[pd.DataFrame, dict[int, int]]:
+def _linker(
+    world: World,
+    frame: pd.DataFrame,
+    context: Context,
+    cannot: set[tuple[int, int]] = frozenset(),
+    review: float | None = None,
+) -> tuple[ContextLinker, pd.DataFrame, dict[int, int]]:
     ids = frame["unique_id"].astype(int).tolist()
     clusters = cluster_records(ids, [], 0.9)
     linker = ContextLinker(frame, world.model, context)
@@ -121,7 +125,15 @@ def _run(
     def recluster(extra: list[tuple[int, int, float]]) -> dict[int, int]:
         return cluster_records(ids, extra, 0.9, cannot_link=cannot)
 
-    return linker.link(clusters, recluster, 0.9, set(cannot))
+    found, clusters = linker.link(clusters, recluster, 0.9, set(cannot), review=review)
+    return linker, found, clusters
+
+
+def _run(
+    world: World, frame: pd.DataFrame, context: Context, cannot: set[tuple[int, int]] = frozenset()
+) -> tuple[pd.DataFrame, dict[int, int]]:
+    _, found, clusters = _linker(world, frame, context, cannot)
+    return found, clusters
 
 
 def _rare_forename(world: World, people: int) -> pd.DataFrame:
@@ -181,6 +193,62 @@ def test_a_first_name_two_people_around_the_child_share_stays_apart(world: World
     context.records_in[event + 1].append(child)  # a crime with two suspects; then "found with" one name
     found, clusters = _run(world, frame, context)
     assert clusters[chris] == chris and chris not in set(found["record_l"]) | set(found["record_r"])
+
+
+def _records_of(pairs: pd.DataFrame) -> set[int]:
+    return set(pairs["record_l"]) | set(pairs["record_r"])
+
+
+def _pairs_of(pairs: pd.DataFrame, record: int) -> pd.DataFrame:
+    return pairs[(pairs["record_l"] == record) | (pairs["record_r"] == record)]
+
+
+def _two_people_share_the_name(world: World) -> tuple[pd.DataFrame, Context, int, tuple[int, int]]:
+    first, second = (int(u) for u in _rare_forename(world, 2)["unique_id"])
+    child = int(_full(world).iloc[0]["unique_id"])
+    chris, event = _new_ids(world)
+    frame = _with(world, _partial(chris, str(world.frame.set_index("unique_id").at[first, "forename"])))
+    context = _context(
+        world, [(child, event, None), (first, event, None), (second, event, None), (chris, event + 1, None)]
+    )
+    context.records_in[event + 1].append(child)
+    return frame, context, chris, (first, second)
+
+
+def test_a_record_left_apart_is_put_to_an_analyst_with_its_best_candidate(world: World) -> None:
+    """Two people around the child share the name: the record is joined to neither, and its best
+    candidate is suggested for match review (here every best candidate is, to see the pair)."""
+    frame, context, chris, both = _two_people_share_the_name(world)
+    linker, found, clusters = _linker(world, frame, context, review=0.0)
+    assert clusters[chris] == chris and chris not in _records_of(found)
+    suggested = _pairs_of(linker.suggested, chris)
+    assert len(suggested) == 1
+    pair = suggested.iloc[0]
+    assert {pair["record_l"], pair["record_r"]} - {chris} <= set(both)
+    assert 0.0 < pair["match_probability"] < 0.9
+    assert "fits best of" in pair["explanation"]["context"]["level"]
+
+
+def test_a_record_the_context_joins_is_not_also_suggested(world: World) -> None:
+    suspect = _rare_forename(world, 1).iloc[0]
+    child = int(_full(world).iloc[0]["unique_id"])
+    ricky, event = _new_ids(world)
+    s = int(suspect["unique_id"])
+    frame = _with(world, _partial(ricky, str(suspect["forename"])))
+    context = _context(world, [(child, event, None), (s, event, None), (ricky, event + 1, None)])
+    context.records_in[event + 1].append(child)
+    linker, found, clusters = _linker(world, frame, context, review=0.0)
+    assert clusters[ricky] == clusters[s] and len(_pairs_of(found, ricky)) == 1
+    assert ricky not in _records_of(linker.suggested)
+
+
+def test_below_the_review_threshold_nothing_is_suggested(world: World) -> None:
+    frame, context, chris, _ = _two_people_share_the_name(world)
+    linker, _, _ = _linker(world, frame, context, review=0.0)
+    probability = float(_pairs_of(linker.suggested, chris)["match_probability"].iloc[0])
+    linker, found, _ = _linker(world, frame, context, review=min(0.89, probability + 0.01))
+    assert chris not in _records_of(found) | _records_of(linker.suggested)
+    assert (linker.suggested["match_probability"] >= min(0.89, probability + 0.01)).all()
 
 
 def test_an_analysts_not_the_same_is_never_crossed(world: World) -> None:

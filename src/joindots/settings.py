@@ -44,7 +44,11 @@ class Settings(BaseSettings):
         default=0.9, ge=0.0, le=1.0, description="Match probability at or above which records are joined."
     )
     loose_match_threshold: float = Field(
-        default=0.5, ge=0.0, le=1.0, description="The looser threshold used to show how groups depend on it."
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Pairs down to it are kept for match review (the context step's near misses too) and "
+        "groups are re-detected at it to show what depends on uncertain links.",
     )
     disclosure_threshold: int = Field(
         default=4, ge=1, description="Counts from 1 to this value are suppressed as [c] in published tables."

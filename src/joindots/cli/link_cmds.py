@@ -47,10 +47,12 @@ def summary_table(summary: RunSummary, previous: dict[str, Any] | None) -> Table
     keys = {
         "pairs at threshold": "strong_pairs",
         "joined by context": "context_pairs",
+        "suggested by context for review": "context_suggestions",
         "kept apart as contradictions": "split_pairs",
         "kept apart as bridges": "bridge_pairs",
     }
     rows += [("joined by context", summary.context_pairs)]
+    rows += [("suggested by context for review", summary.context_suggestions)]
     rows += [("kept apart as contradictions", summary.split_pairs)]
     rows += [("kept apart as bridges", summary.bridge_pairs)]
     for name, value in rows:

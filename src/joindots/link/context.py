@@ -24,7 +24,8 @@ records, hotel staff called Nadia with five surnames had become one person so; p
 0.99691, recall unchanged; at 100k 0.9992 -> 0.9994). The shares pi_t are estimated
 without labels by EM, for each kind of record (event type and role) with enough questions. A record
 whose best candidate reaches the match threshold is joined to it; joined fragments can then fit
-better, so the step runs two rounds.
+better, so the step runs two rounds. One whose best candidate reaches only the loose threshold is paired
+with it for an analyst to decide (match review), not joined.
 
 Only event membership, kinds and roles, event places and postcodes are read besides the linkage frame:
 ethnicity and nationality never reach this step (tests/test_ethics.py shuffles them end to end).
@@ -343,10 +344,18 @@ class ContextLinker:
             self.indexed.update(missing)
 
     def link(
-        self, clusters: Clusters, recluster: Recluster, threshold: float, cannot: set[tuple[int, int]]
+        self,
+        clusters: Clusters,
+        recluster: Recluster,
+        threshold: float,
+        cannot: set[tuple[int, int]],
+        review: float | None = None,
     ) -> tuple[pd.DataFrame, Clusters]:
-        """Context pairs found over a few rounds, and the clusters with them joined."""
+        """Context pairs found over a few rounds, and the clusters with them joined. With `review` (the
+        loose threshold), each record left unjoined whose best candidate reaches it is paired with that
+        candidate in `self.suggested`, for an analyst to decide: not joined."""
         found: dict[tuple[int, int], dict[str, Any]] = {}
+        suggested: dict[int, tuple[tuple[int, int], dict[str, Any]]] = {}  # record -> its latest
         self.rounds: list[int] = []
         for _ in range(ROUNDS):
             questions = self._questions(clusters, cannot)
@@ -354,7 +363,10 @@ class ContextLinker:
                 break
             if self.pi is None:
                 self.pi = estimate_pi_by_kind(questions)
-            new = self._answers(questions, threshold)
+            new, maybe = self._answers(questions, threshold, review)
+            for q in questions:  # a record asked again: this round's answer stands
+                suggested.pop(q.record, None)
+            suggested |= maybe
             new = {k: v for k, v in new.items() if k not in found}
             if not new:
                 break
@@ -362,6 +374,14 @@ class ContextLinker:
             self.rounds.append(len(new))
             questions = []  # the next round's are built without this round's in memory
             clusters = recluster([(a, b, v["match_probability"]) for (a, b), v in found.items()])
+        # a record joined in a later round was asked again there, so its earlier suggestion is gone
+        self.suggested = _pairs_frame(
+            {
+                pair: info
+                for pair, info in suggested.values()
+                if clusters.get(pair[0], pair[0]) != clusters.get(pair[1], pair[1])
+            }
+        )
         return _pairs_frame(found), clusters
 
     def _questions(self, clusters: Clusters, cannot: set[tuple[int, int]]) -> list[_Question]:
@@ -646,29 +666,37 @@ class ContextLinker:
             self.evidence.append((keys[new], fits[new]))
         return fits
 
-    def _answers(self, questions: list[_Question], threshold: float) -> dict[tuple[int, int], dict[str, Any]]:
-        """Each record whose best candidate reaches the threshold, paired with it; the pairs' field
-        explanations scored in one batch."""
+    def _answers(
+        self, questions: list[_Question], threshold: float, review: float | None = None
+    ) -> tuple[dict[tuple[int, int], dict[str, Any]], dict[int, tuple[tuple[int, int], dict[str, Any]]]]:
+        """Each record whose best candidate reaches the threshold, paired with it; and, by record, each
+        whose best reaches only `review`: the pairs' field explanations scored in one batch."""
         assert self.pi is not None
+        floor = threshold if review is None else min(review, threshold)
         answered: list[tuple[_Question, Candidate, float]] = []
         for q in questions:
             posterior = q.posterior(self.pi.get(q.kind, self.pi[""]))
             best = int(np.argmax(posterior))
-            if posterior[best] >= threshold:
+            if posterior[best] >= floor:
                 answered.append((q, q.candidate(best), posterior[best]))
         if not answered:
-            return {}
+            return {}, {}
         scored = self.scorer.score_row_pairs(
             self.scorer.positions(np.array([q.record for q, _, _ in answered], np.int64)),
             self.scorer.positions(np.array([c.record for _, c, _ in answered], np.int64)),
         )
-        out: dict[tuple[int, int], dict[str, Any]] = {}
+        joined: dict[tuple[int, int], dict[str, Any]] = {}
+        maybe: dict[int, tuple[tuple[int, int], dict[str, Any]]] = {}
         for i, (q, chosen, probability) in enumerate(answered):
             pair = (min(q.record, chosen.record), max(q.record, chosen.record))
-            out[pair] = self._pair(
+            info = self._pair(
                 q, chosen, probability, scored.explanation(i, self.labels), scored.match_weight[i]
             )
-        return out
+            if probability >= threshold:
+                joined[pair] = info
+            else:
+                maybe[q.record] = (pair, info)
+        return joined, maybe
 
     def _pair(
         self, q: _Question, chosen: Candidate, probability: float, fields: dict[str, Any], model_weight: float

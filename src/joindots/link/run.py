@@ -71,7 +71,8 @@ class Scorer(Protocol):
         recluster: Recluster,
         cannot: list[tuple[int, int]],
     ) -> tuple[pd.DataFrame, Clusters]:
-        """Pairs found by context (same columns as `score`) and the clusters with them joined."""
+        """Pairs found by context (same columns as `score`) and the clusters with them joined; with
+        them, below the match threshold, the pairs it suggests for review (not joined)."""
         ...
 
     def contradictions(
@@ -128,7 +129,8 @@ class SplinkScorer:
         recluster: Recluster,
         cannot: list[tuple[int, int]],
     ) -> tuple[pd.DataFrame, Clusters]:
-        """Partial records linked to the person in their context who fits (joindots.link.context); none
+        """Partial records linked to the person in their context who fits (joindots.link.context), and
+        those whose best fit reaches only the loose threshold paired with it for match review; none
         when the model holds a condition the fast scorer cannot mirror."""
         from joindots.link.context import ContextLinker, load_context
         from joindots.link.scorer import Unsupported
@@ -139,7 +141,12 @@ class SplinkScorer:
             log.warning("partial records not linked by context: %s", why)
             return pd.DataFrame(), clusters
         apart = {(min(a, b), max(a, b)) for a, b in cannot}
-        return linker.link(clusters, recluster, get_settings().match_threshold, apart)
+        settings = get_settings()
+        found, clusters = linker.link(
+            clusters, recluster, settings.match_threshold, apart, review=settings.loose_match_threshold
+        )
+        both = [f for f in (found, linker.suggested) if len(f)]
+        return (pd.concat(both, ignore_index=True) if both else found), clusters
 
     def contradictions(
         self,
@@ -174,6 +181,7 @@ class RunSummary:
     timings: dict[str, float]  # seconds per step
     peak_mib: dict[str, int] = field(default_factory=dict)  # process peak so far, after each step
     context_pairs: int = 0  # pairs of a partial record and the person its context points to
+    context_suggestions: int = 0  # such pairs below the match threshold: for match review, not joined
     split_pairs: int = 0  # pairs of records of one chain the model said were different people
     bridge_pairs: int = 0  # pairs of a thin record and a person it only bridged to (link/bridges.py)
 
@@ -270,7 +278,7 @@ class _Run:
         self.timings: dict[str, float] = {}
         self.peak_mib: dict[str, int] = {}  # the process's peak memory so far, at the end of each step
         self.current: str | None = None
-        self.context_pairs = 0
+        self.context_pairs = self.context_suggestions = 0
         self.contradictions: list[tuple[int, int]] = []
         self.bridges: list[tuple[int, int]] = []  # thin records kept from persons they only bridge to
 
@@ -316,7 +324,9 @@ class _Run:
             found, clusters = self.scorer.context(self.engine, frame, model, clusters, cluster, cannot)
             pairs = _with_context(pairs, found)
             edges = _edges(pairs)
-            self.context_pairs = len(found)
+            probability = found["match_probability"] if len(found) else pd.Series(dtype=float)
+            self.context_pairs = int((probability >= self.run.threshold).sum())
+            self.context_suggestions = len(found) - self.context_pairs
         del frame  # the run's largest object: storing pairs and IDs needs none of it
         with bulk_writes(self.s):
             self.step("store pairs")
@@ -405,6 +415,7 @@ class _Run:
             timings=self.timings,
             peak_mib=self.peak_mib,
             context_pairs=self.context_pairs,
+            context_suggestions=self.context_suggestions,
             split_pairs=len(self.contradictions),
             bridge_pairs=len(self.bridges),
         )
