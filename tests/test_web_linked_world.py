@@ -20,6 +20,7 @@ from joindots.screening.tables import ReviewItem
 from joindots.store.db import session_scope
 from joindots.store.link_tables import Lineage, LinkRun, MatchPair, RecordPerson
 from joindots.store.schema import PersonRecord
+from joindots.web.decisions import pairs_to_review
 from web_world import add_user, linked_world, make_client, sign_in
 
 pytestmark = pytest.mark.slow  # the shared world takes ~10 s to build once per session
@@ -280,3 +281,35 @@ def test_serving_warms_the_instant_matcher_before_the_first_report(linked, sqlit
             select(LinkRun.model).where(LinkRun.status == "done").order_by(LinkRun.id.desc())
         ).first()
     assert matcher_for(linked, model) is instant._CACHE[key][2]  # the first report gets the warm one
+
+
+def test_match_review_pages_through_every_pair_and_filters_by_who_found_it(linked):
+    """The review queue says how many pairs wait, pages through them most likely first, and shows on
+    its own the partial records the context step suggested (one pair is marked so here)."""
+    with session_scope(linked) as s:
+        waiting = pairs_to_review(s, strict=0.9, loose=0.5, limit=100_000)
+        assert len(waiting) >= 2
+        by_context = [p for p in waiting if p["found_by"] == "context"]
+        assert all("context" in p["explanation"] for p in by_context)  # as the run stored them
+        marked = s.get_one(MatchPair, waiting[-1]["id"])
+        marked.found_by = "context"
+        token = issue_token(s, "analyst1", "tests")
+    client = make_client(linked)
+    api = {"Authorization": f"Bearer {token}", "X-Justification": "match review for a CSE case"}
+    first = client.get("/api/matches?limit=1", headers=api)
+    assert first.status_code == 200, first.text
+    second = client.get("/api/matches?limit=1&offset=1", headers=api)
+    assert first.headers["X-Total-Count"] == str(len(waiting))
+    assert [p["id"] for p in first.json() + second.json()] == [p["id"] for p in waiting[:2]]
+    context = client.get("/api/matches?found_by=context", headers=api)
+    ids = {p["id"] for p in by_context} | {marked.id}
+    assert {p["id"] for p in context.json()} == ids
+    assert context.headers["X-Total-Count"] == str(len(ids))
+    assert client.get("/api/matches?found_by=nobody", headers=api).status_code == 422
+
+    sign_in(client, "analyst1")
+    page = client.get("/matches?found_by=context").text
+    assert f'id="pair-{marked.id}"' in page and page.count('class="card pair"') == len(ids)
+    assert '<strong aria-current="page">partial records found by context</strong>' in page
+    everything = client.get("/matches").text
+    assert f"{len(waiting):,} pair" in everything

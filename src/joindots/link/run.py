@@ -365,6 +365,9 @@ class _Run:
                         "match_probability": float(row.match_probability),
                         "match_weight": float(row.match_weight),
                         "explanation": row.explanation or {},
+                        "found_by": "context"
+                        if row.explanation and "context" in row.explanation
+                        else "model",
                     }
                     for row in chunk.itertuples(index=False)
                 ]

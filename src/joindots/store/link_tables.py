@@ -69,6 +69,9 @@ class MatchPair(Base):
     match_probability: Mapped[float] = mapped_column(Float)
     match_weight: Mapped[float] = mapped_column(Float)
     explanation: Mapped[dict] = mapped_column(JSON, default=dict)  # field -> level, weight
+    # "model": scored by the model alone; "context": a partial record and the person its context
+    # points to (joined at the strict threshold, or suggested for review below it)
+    found_by: Mapped[str] = mapped_column(String(16), default="model", server_default="model")
 
 
 class MatchDecision(Base):

@@ -30,19 +30,43 @@ def _decided(pair: Any) -> Any:
     )
 
 
-def pairs_to_review(session: Session, strict: float, loose: float, limit: int = 100) -> list[dict[str, Any]]:
-    """Undecided pairs of the latest finished run scored between the loose and strict thresholds."""
-    latest = session.scalar(select(func.max(LinkRun.id)).where(LinkRun.status == "done"))
-    if latest is None:
-        return []
+FoundBy = Literal["model", "context"]
+
+
+def _to_review(strict: float, loose: float, found_by: FoundBy | None) -> Any:
+    """The conditions of an undecided pair of the latest finished run between the two thresholds."""
+    latest = select(func.max(LinkRun.id)).where(LinkRun.status == "done").scalar_subquery()
+    where = [MatchPair.run_id == latest, MatchPair.match_probability >= loose]
+    where += [MatchPair.match_probability < strict, ~_decided(MatchPair)]
+    if found_by is not None:
+        where.append(MatchPair.found_by == found_by)
+    return and_(*where)
+
+
+def pairs_to_review(
+    session: Session,
+    strict: float,
+    loose: float,
+    limit: int = 100,
+    offset: int = 0,
+    found_by: FoundBy | None = None,
+) -> list[dict[str, Any]]:
+    """Undecided pairs of the latest finished run scored between the loose and strict thresholds, most
+    likely first; `found_by` "context" keeps the partial records the context step suggested."""
     stmt = (
         select(MatchPair)
-        .where(MatchPair.run_id == latest, MatchPair.match_probability >= loose)
-        .where(MatchPair.match_probability < strict, ~_decided(MatchPair))
-        .order_by(MatchPair.match_probability.desc())
+        .where(_to_review(strict, loose, found_by))
+        .order_by(MatchPair.match_probability.desc(), MatchPair.id)
+        .offset(offset)
         .limit(limit)
     )
     return [pair_view(p) for p in session.scalars(stmt)]
+
+
+def count_to_review(session: Session, strict: float, loose: float, found_by: FoundBy | None = None) -> int:
+    """How many pairs `pairs_to_review` would give without a limit."""
+    stmt = select(func.count()).select_from(MatchPair).where(_to_review(strict, loose, found_by))
+    return int(session.scalar(stmt) or 0)
 
 
 def decide_pair(session: Session, pair_id: int, decision: Decision, reason: str, actor: str) -> Outcome:

@@ -221,6 +221,7 @@ def pair_view(pair: MatchPair) -> dict[str, Any]:
         "match_probability": pair.match_probability,
         "match_weight": pair.match_weight,
         "explanation": pair.explanation,
+        "found_by": pair.found_by,
     }
 
 

@@ -2,33 +2,59 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from joindots.audit import Action
 from joindots.web.api.models import DecisionMade, DecisionRequest, Pair, RowId
 from joindots.web.audited import log_access
-from joindots.web.decisions import decide_pair, pairs_to_review, persons_of_pair
+from joindots.web.decisions import FoundBy, count_to_review, decide_pair, pairs_to_review, persons_of_pair
 from joindots.web.deps import DB, CurrentUser, State
 
 router = APIRouter(prefix="/api/matches", tags=["matches"])
 
 
-def read_pairs(db: DB, request: Request, principal: CurrentUser, state: State) -> list[dict[str, Any]]:
-    """The pairs to review; reading them is a consultation (pair ids logged, never names)."""
-    pairs = pairs_to_review(db, state.settings.match_threshold, state.settings.loose_match_threshold)
+REVIEW_PAGE = 100
+
+
+def read_pairs(
+    db: DB,
+    request: Request,
+    principal: CurrentUser,
+    state: State,
+    found_by: FoundBy | None = None,
+    offset: int = 0,
+    limit: int = REVIEW_PAGE,
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the pairs to review, most likely first, and how many there are in all; reading them
+    is a consultation (pair ids logged, never names)."""
+    strict, loose = state.settings.match_threshold, state.settings.loose_match_threshold
+    pairs = pairs_to_review(db, strict, loose, limit, offset, found_by)
     if pairs:
         shown = [p["id"] for p in pairs]
         log_access(db, request, principal, Action.CONSULTATION, "match review", details={"pairs": shown})
         db.commit()
-    return pairs
+    return pairs, count_to_review(db, strict, loose, found_by)
 
 
 @router.get("", response_model=list[Pair])
-def to_review(db: DB, request: Request, state: State, principal: CurrentUser) -> list[Pair]:
-    """Pairs of the latest run between the loose and strict thresholds that nobody has decided."""
-    return [Pair.model_validate(p) for p in read_pairs(db, request, principal, state)]
+def to_review(
+    db: DB,
+    request: Request,
+    response: Response,
+    state: State,
+    principal: CurrentUser,
+    found_by: Annotated[FoundBy | None, Query(description="model or context: who found the pair")] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = REVIEW_PAGE,
+) -> list[Pair]:
+    """Pairs of the latest run between the loose and strict thresholds that nobody has decided, most
+    likely first (`found_by=context`: partial records whose best fit in their context fell short of
+    the strict threshold). The X-Total-Count header gives how many there are in all."""
+    pairs, total = read_pairs(db, request, principal, state, found_by, offset, limit)
+    response.headers["X-Total-Count"] = str(total)
+    return [Pair.model_validate(p) for p in pairs]
 
 
 @router.post("/{pair_id}/decision", response_model=DecisionMade, status_code=201)

@@ -83,6 +83,7 @@ class Pair(BaseModel):
     match_probability: float
     match_weight: float
     explanation: Any
+    found_by: Literal["model", "context"]
 
 
 class DecisionRequest(BaseModel):

@@ -11,10 +11,11 @@ from joindots.audit import Action
 from joindots.errors import NotFound
 from joindots.link.run import latest_done_run
 from joindots.web.api.aggregates import ReviewDecision, read_part
+from joindots.web.api.matches import REVIEW_PAGE as MATCH_PAGE
 from joindots.web.api.matches import read_pairs
 from joindots.web.api.models import DecisionRequest, RowId
 from joindots.web.audited import log_access
-from joindots.web.decisions import decide_pair, persons_of_pair, with_records
+from joindots.web.decisions import FoundBy, decide_pair, persons_of_pair, with_records
 from joindots.web.deps import DB, CurrentUser, State
 from joindots.web.groups import group_detail, group_network
 from joindots.web.pages.forms import form_fields, validated
@@ -36,10 +37,27 @@ def _done(db: DB, value: str | None) -> dict[str, Any] | None:
 
 @router.get("/matches")
 def matches(request: Request, principal: CurrentUser, db: DB, state: State) -> Response:
-    pairs = with_records(db, read_pairs(db, request, principal, state))
+    """Pairs to decide, a page at a time, all or only those one step found (?found_by=context)."""
+    wanted = request.query_params.get("found_by")
+    found_by: FoundBy | None = wanted if wanted in ("model", "context") else None  # type: ignore[assignment]
+    page = _page(request)
+    pairs, total = read_pairs(db, request, principal, state, found_by, (page - 1) * MATCH_PAGE)
+    result = PartResult(True, "", with_records(db, pairs), total, (page - 1) * MATCH_PAGE)
+    pages = max(1, -(-total // MATCH_PAGE))
     done = _done(db, request.query_params.get("done"))
     no_run = latest_done_run(db) is None
-    return render(request, "matches.html", pairs=pairs, done=done, no_run=no_run)
+    return render(
+        request,
+        "matches.html",
+        pairs=result.items,
+        result=result,
+        page=page,
+        pages=pages,
+        path=request.url.path,
+        found_by=found_by,
+        done=done,
+        no_run=no_run,
+    )
 
 
 @router.post("/matches/{pair_id}/decision")
