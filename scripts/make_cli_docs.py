@@ -28,7 +28,7 @@ def commands(group: Any, prefix: str) -> list[tuple[str, Any]]:
 
 
 def describe(path: str, command: Any) -> list[str]:
-    lines = [f"## `{path}`", "", (command.help or "").strip(), ""]
+    lines = [f"## `{path}`", "", (command.help or "").strip().replace("\\[", "["), ""]  # Rich escapes
     for param in command.params:
         if param.param_type_name == "argument":
             lines.append(f"- `{param.name.upper() if param.name else ''}` (argument)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,36 @@ def test_export_persons_is_formula_safe_and_logged(world, cli_db, tmp_path) -> N
     assert any(r["record_id"] == '\'=HYPERLINK("http://x")' for r in rows)
     with session_scope(cli_db) as s:
         assert s.scalars(select(AccessLog).where(AccessLog.action == "disclosure")).first() is not None
+
+
+def test_an_analyst_works_through_the_match_review_queue(world, cli_db) -> None:
+    """`joindots matches` lists what waits, most likely first, with the evidence; deciding the first
+    pair takes it off the list; reading the list is logged as a consultation."""
+    for path, mapping in source_files(world):
+        ingest_file(cli_db, path, mapping)
+    none_yet = runner.invoke(app, ["matches"])
+    assert none_yet.exit_code != 0 and "no linkage run yet" in none_yet.output
+    _ok("link")
+    with session_scope(cli_db) as s:
+        waiting = s.scalars(
+            select(MatchPair)
+            .where(MatchPair.match_probability >= 0.5, MatchPair.match_probability < 0.9)
+            .order_by(MatchPair.match_probability.desc(), MatchPair.id)
+        ).all()
+        first = waiting[0]
+        a, b, first_id = first.record_l, first.record_r, first.id
+    shown = _ok("matches", "--limit", "2", "--why", "weekly match review")
+    assert f"{len(waiting):,} pairs wait" in shown
+    listed = [int(m) for m in re.findall(r"^│ (\d+) +│ 0\.\d{3} ", shown, flags=re.MULTILINE)]
+    assert listed == [p.id for p in waiting[:2]]  # the most likely first
+    assert f"showing 1-{min(2, len(waiting))} of {len(waiting):,}" in shown
+    context_only = _ok("matches", "--found-by", "context")
+    assert f"{sum(p.found_by == 'context' for p in waiting):,} pairs wait" in context_only
+    assert runner.invoke(app, ["matches", "--found-by", "nobody"]).exit_code != 0
+    _ok("decide", str(a), str(b), "same", "--reason", "same mobile number in both files")
+    after = _ok("matches", "--limit", "1000")
+    listed = [int(m) for m in re.findall(r"^│ (\d+) +│ 0\.\d{3} ", after, flags=re.MULTILINE)]
+    assert f"{len(waiting) - 1:,} pairs wait" in after and listed == [p.id for p in waiting[1:]]
+    with session_scope(cli_db) as s:
+        consulted = s.scalars(select(AccessLog).where(AccessLog.justification == "weekly match review")).all()
+    assert len(consulted) == 1 and first_id in consulted[0].details["pairs"]

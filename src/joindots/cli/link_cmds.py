@@ -1,5 +1,5 @@
-"""`joindots link`, `decide`, `withdraw`, `person`, `explain`, `lineage`, `undo`, `evaluate` and
-`export persons`: linkage runs, analysts' decisions and stable person IDs from the command line."""
+"""`joindots link`, `matches`, `decide`, `withdraw`, `person`, `explain`, `lineage`, `undo`, `evaluate`
+and `export persons`: linkage runs, analysts' decisions and stable person IDs from the command line."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import select
@@ -19,8 +20,10 @@ from joindots.cli.common import clear_errors, console, ready_engine
 from joindots.cli.export_cmds import export_app
 from joindots.errors import InvalidInput, NotFound
 from joindots.link import decisions, identity, lineage
+from joindots.link.review import FoundBy, count_waiting, waiting_pairs
 from joindots.link.run import STEPS, RunSummary, explain_records, latest_done_run, run_linkage
 from joindots.pipeline import after_link
+from joindots.settings import get_settings
 from joindots.store.db import session_scope
 from joindots.store.link_tables import LinkRun, Person
 from joindots.store.schema import PersonRecord
@@ -102,6 +105,70 @@ def link_cmd(
                 after = after_link(engine, actor)
             for name, line in after.items():
                 console.print(f"{name}: {line}")
+
+
+def _record_line(record: PersonRecord | None) -> str:
+    if record is None:
+        return "-"
+    name = " ".join(x for x in (record.forename, record.middle_names, record.surname) if x) or "-"
+    born = f", born {record.dob}" if record.dob else ""
+    return f"{record.id} {record.source}:{record.record_id} ({record.role or '-'}): {name}{born}"
+
+
+def _evidence_line(explanation: dict[str, Any]) -> str:
+    """The fields for and against, strongest first; the context's reason in full."""
+    parts = sorted(
+        ((k, v) for k, v in explanation.items() if k != "context" and abs(v.get("weight", 0.0)) > 0.05),
+        key=lambda kv: -abs(kv[1]["weight"]),
+    )
+    words = [f"{k} {v['level']} ({v['weight']:+.1f})" for k, v in parts]
+    if "context" in explanation:
+        words.append(f"context: {explanation['context']['level']}")
+    return "; ".join(words)
+
+
+def matches_cmd(
+    found_by: Annotated[
+        str | None, typer.Option("--found-by", help="Only pairs found by: model or context.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Pairs to show.")] = 20,
+    offset: Annotated[int, typer.Option(min=0, help="Pairs to skip (the next page).")] = 0,
+    actor: Annotated[str, ACTOR] = "cli",
+    why: Annotated[str, WHY] = "match review",
+) -> None:
+    """Pairs waiting for an analyst: scored between the loose and strict thresholds, most likely first,
+    with their evidence; decide them with `joindots decide`."""
+    with clear_errors(), session_scope(ready_engine()) as session:
+        if found_by not in (None, "model", "context"):
+            raise InvalidInput(f"--found-by must be model or context, not {found_by!r}")
+        if latest_done_run(session) is None:
+            raise NotFound("no linkage run yet: run `joindots link` first")
+        settings = get_settings()
+        strict, loose = settings.match_threshold, settings.loose_match_threshold
+        which: FoundBy | None = found_by  # type: ignore[assignment]
+        pairs = waiting_pairs(session, strict, loose, limit, offset, which)
+        total = count_waiting(session, strict, loose, which)
+        table = Table(title=f"match review: {total:,} pairs wait (p {loose} to {strict})")
+        for name in ("pair", "p", "found by", "records", "evidence"):
+            table.add_column(name)
+        for pair in pairs:
+            left, right = session.get(PersonRecord, pair.record_l), session.get(PersonRecord, pair.record_r)
+            records = escape(f"{_record_line(left)}\n{_record_line(right)}")
+            table.add_row(
+                str(pair.id), f"{pair.match_probability:.3f}", pair.found_by, records,
+                escape(_evidence_line(pair.explanation or {})),
+            )  # fmt: skip
+        console.print(table)
+        if pairs:
+            console.print(
+                f"showing {offset + 1}-{offset + len(pairs)} of {total:,}; decide with "
+                "`joindots decide RECORD_A RECORD_B same|different --reason ...`"
+            )
+            details = {"pairs": [p.id for p in pairs]}
+            record_access(
+                session, actor=actor, action=Action.CONSULTATION, subject="match review",
+                justification=why, details=details,
+            )  # fmt: skip
 
 
 def decide_cmd(
@@ -294,6 +361,7 @@ def export_persons_cmd(
 
 def register(app: typer.Typer) -> None:
     app.command("link")(link_cmd)
+    app.command("matches")(matches_cmd)
     app.command("decide")(decide_cmd)
     app.command("withdraw")(withdraw_cmd)
     app.command("person")(person_cmd)

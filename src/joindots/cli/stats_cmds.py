@@ -15,7 +15,7 @@ def stats_cmd(
     out: Annotated[Path, typer.Option("--out", help="Folder for tables/*.csv, stats.html and stats.xlsx.")],
     actor: Annotated[str, typer.Option("--actor", help="Who is acting (written to the access log).")] = "cli",
 ) -> None:
-    """Publish suspect and victim tables with small counts suppressed as [c], logged as a release."""
+    """Publish suspect and victim tables with small counts suppressed as \\[c], logged as a release."""
     with clear_errors():
         engine = ready_engine()
         with console.status("building statistics"):

@@ -9,38 +9,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from joindots.errors import Conflict, NotFound
 from joindots.link.decisions import Outcome, decide_in
-from joindots.store.link_tables import LinkRun, MatchDecision, MatchPair
+from joindots.link.review import FoundBy, count_waiting, decided, waiting_pairs
+from joindots.store.link_tables import MatchPair
 from joindots.web.people import pair_view, persons_of, records
 
 Decision = Literal["same", "different"]
-
-
-def _decided(pair: Any) -> Any:
-    return exists().where(
-        MatchDecision.withdrawn_at.is_(None),
-        or_(
-            and_(MatchDecision.record_l == pair.record_l, MatchDecision.record_r == pair.record_r),
-            and_(MatchDecision.record_l == pair.record_r, MatchDecision.record_r == pair.record_l),
-        ),
-    )
-
-
-FoundBy = Literal["model", "context"]
-
-
-def _to_review(strict: float, loose: float, found_by: FoundBy | None) -> Any:
-    """The conditions of an undecided pair of the latest finished run between the two thresholds."""
-    latest = select(func.max(LinkRun.id)).where(LinkRun.status == "done").scalar_subquery()
-    where = [MatchPair.run_id == latest, MatchPair.match_probability >= loose]
-    where += [MatchPair.match_probability < strict, ~_decided(MatchPair)]
-    if found_by is not None:
-        where.append(MatchPair.found_by == found_by)
-    return and_(*where)
 
 
 def pairs_to_review(
@@ -53,20 +31,12 @@ def pairs_to_review(
 ) -> list[dict[str, Any]]:
     """Undecided pairs of the latest finished run scored between the loose and strict thresholds, most
     likely first; `found_by` "context" keeps the partial records the context step suggested."""
-    stmt = (
-        select(MatchPair)
-        .where(_to_review(strict, loose, found_by))
-        .order_by(MatchPair.match_probability.desc(), MatchPair.id)
-        .offset(offset)
-        .limit(limit)
-    )
-    return [pair_view(p) for p in session.scalars(stmt)]
+    return [pair_view(p) for p in waiting_pairs(session, strict, loose, limit, offset, found_by)]
 
 
 def count_to_review(session: Session, strict: float, loose: float, found_by: FoundBy | None = None) -> int:
     """How many pairs `pairs_to_review` would give without a limit."""
-    stmt = select(func.count()).select_from(MatchPair).where(_to_review(strict, loose, found_by))
-    return int(session.scalar(stmt) or 0)
+    return count_waiting(session, strict, loose, found_by)
 
 
 def decide_pair(session: Session, pair_id: int, decision: Decision, reason: str, actor: str) -> Outcome:
@@ -75,7 +45,7 @@ def decide_pair(session: Session, pair_id: int, decision: Decision, reason: str,
     pair = session.get(MatchPair, pair_id)
     if pair is None:
         raise NotFound(f"no match pair {pair_id}")
-    if session.scalar(select(_decided(pair))):
+    if session.scalar(select(decided(pair))):
         raise Conflict("these two records already have a decision; withdraw it first")
     return decide_in(session, pair.record_l, pair.record_r, decision, actor, reason)
 
