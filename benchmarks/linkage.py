@@ -125,7 +125,8 @@ def run_joindots(frame: pd.DataFrame) -> pd.DataFrame:
 def persons(frame: pd.DataFrame, model: dict, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Clusters as `joindots link` makes them from the pairs: split where a person contradicts itself
     (joindots.link.contradictions) and where a thin record (no dob or no forename) only bridges two persons
-    (joindots.link.bridges), then partial records joined by context (joindots.link.context)."""
+    (joindots.link.bridges), then partial records joined by context (joindots.link.context); the pairs
+    the context step suggests for match review in `.attrs["suggested"]`."""
     from joindots.link.bridges import bridging_records, thin_records
     from joindots.link.cluster import Edges, cluster_records
     from joindots.link.context import ContextLinker, frame_signatures
@@ -149,11 +150,16 @@ def persons(frame: pd.DataFrame, model: dict, pairs: pd.DataFrame, threshold: fl
     if bridges:
         cannot += bridges
         clusters = cluster([])
+    suggested = pd.DataFrame(columns=["record_l", "record_r", "match_probability"])
     if get_settings().link_by_context:
         context = pickle.loads(Path(frame.attrs["context"]).read_bytes())
         linker = ContextLinker(frame, model, context, codes)
-        _, clusters = linker.link(clusters, cluster, threshold, set(cannot))
-    return pd.DataFrame({"unique_id": list(clusters), "cluster_id": list(clusters.values())})
+        review = get_settings().loose_match_threshold
+        _, clusters = linker.link(clusters, cluster, threshold, set(cannot), review=review)
+        suggested = linker.suggested
+    found = pd.DataFrame({"unique_id": list(clusters), "cluster_id": list(clusters.values())})
+    found.attrs["suggested"] = suggested[["record_l", "record_r", "match_probability"]]  # for match review
+    return found
 
 
 def one_to_one_pairs(frame: pd.DataFrame, model: dict, threshold: float) -> pd.DataFrame:
