@@ -7,10 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from joindots.audit import Action
+from joindots.link.review import FoundBy, count_waiting, waiting_pairs
 from joindots.web.api.models import DecisionMade, DecisionRequest, Pair, RowId
 from joindots.web.audited import log_access
-from joindots.web.decisions import FoundBy, count_to_review, decide_pair, pairs_to_review, persons_of_pair
+from joindots.web.decisions import decide_pair, persons_of_pair
 from joindots.web.deps import DB, CurrentUser, State
+from joindots.web.people import pair_view
 
 router = APIRouter(prefix="/api/matches", tags=["matches"])
 
@@ -30,12 +32,12 @@ def read_pairs(
     """A page of the pairs to review, most likely first, and how many there are in all; reading them
     is a consultation (pair ids logged, never names)."""
     strict, loose = state.settings.match_threshold, state.settings.loose_match_threshold
-    pairs = pairs_to_review(db, strict, loose, limit, offset, found_by)
+    pairs = [pair_view(p) for p in waiting_pairs(db, strict, loose, limit, offset, found_by)]
     if pairs:
         shown = [p["id"] for p in pairs]
         log_access(db, request, principal, Action.CONSULTATION, "match review", details={"pairs": shown})
         db.commit()
-    return pairs, count_to_review(db, strict, loose, found_by)
+    return pairs, count_waiting(db, strict, loose, found_by)
 
 
 @router.get("", response_model=list[Pair])

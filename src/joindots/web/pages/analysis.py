@@ -9,13 +9,14 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from joindots.audit import Action
 from joindots.errors import NotFound
+from joindots.link.review import FoundBy
 from joindots.link.run import latest_done_run
 from joindots.web.api.aggregates import ReviewDecision, read_part
 from joindots.web.api.matches import REVIEW_PAGE as MATCH_PAGE
 from joindots.web.api.matches import read_pairs
 from joindots.web.api.models import DecisionRequest, RowId
 from joindots.web.audited import log_access
-from joindots.web.decisions import FoundBy, decide_pair, persons_of_pair, with_records
+from joindots.web.decisions import decide_pair, persons_of_pair, with_records
 from joindots.web.deps import DB, CurrentUser, State
 from joindots.web.groups import group_detail, group_network
 from joindots.web.pages.forms import form_fields, validated
