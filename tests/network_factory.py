@@ -80,10 +80,10 @@ class World:
                                        match_probability=probability))  # fmt: skip
             return run.id
 
-    def pair(self, run_id: int, a: str, b: str, p: float) -> None:
+    def pair(self, run_id: int, a: str, b: str, p: float, found_by: str = "model") -> None:
         with session_scope(self.engine) as s:
             s.add(MatchPair(run_id=run_id, record_l=self.rec[a], record_r=self.rec[b], match_probability=p,
-                            match_weight=1.0, explanation={}))  # fmt: skip
+                            match_weight=1.0, explanation={}, found_by=found_by))  # fmt: skip
 
     def different(self, a: str, b: str) -> None:
         with session_scope(self.engine) as s:

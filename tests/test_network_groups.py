@@ -13,6 +13,7 @@ from joindots.audit.tables import AccessLog
 from joindots.network.groups import SAME, Found, build_groups, jaccard, match_views
 from joindots.network.tables import GroupMember, GroupTie, OffenderGroup
 from joindots.store.db import make_engine, migrate, session_scope
+from joindots.store.link_tables import MatchPair
 from joindots.store.schema import Event
 from joindots.web.groups import describe_evidence
 from network_factory import World, small_world
@@ -69,6 +70,20 @@ def test_strict_and_loose_groups(engine: Engine) -> None:
     assert groups[changed["counterpart"]]["members"] == joined["members"]
     assert joined["stability"] == "changed" and groups[joined["counterpart"]]["members"] == changed["members"]
     assert strict[frozenset({"P000010", "P000011"})]["stability"] == "changed"
+
+
+def test_a_pair_the_context_step_suggested_waits_for_an_analyst_and_joins_no_loose_group(
+    engine: Engine,
+) -> None:
+    """The same 0.7 pair, had the context step suggested it for match review, is left out of the
+    loose view until an analyst decides it: E and E2/E3 stay two persons there too."""
+    small_world(engine)
+    with session_scope(engine) as s:
+        pair = s.scalars(select(MatchPair).where(MatchPair.match_probability == 0.7)).one()
+        pair.found_by = "context"
+    groups = groups_of(engine, build_groups(engine, "analyst1").id)
+    assert set(by_members(groups, "loose")) == set(by_members(groups, "strict"))
+    assert {g["stability"] for g in groups.values()} == {"stable"}
 
 
 def test_different_decision_is_honoured_and_lone_people_form_no_group(engine: Engine) -> None:
