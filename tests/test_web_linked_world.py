@@ -131,6 +131,9 @@ def test_every_page_shows_real_content(linked):
     sign_in(client, "admin1")
     home = client.get("/").text
     assert home.count('<tr class="done">') == 6 and "not run yet" not in home  # every step has run
+    with session_scope(linked) as s:
+        waiting = len(pairs_to_review(s, strict=0.9, loose=0.5, limit=100_000))
+    assert f"{waiting:,} pairs wait for match review" in home
 
     profile = client.get(f"/people/{person}").text
     assert profile.count('class="card source"') == len(sources) >= 3  # side by side, one card a source

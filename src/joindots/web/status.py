@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from joindots.link.review import count_waiting
+from joindots.settings import get_settings
 from joindots.store.link_tables import LinkRun, Person
 from joindots.store.schema import PersonRecord
 
@@ -46,7 +48,12 @@ def _linkage(session: Session) -> Step:
     if run is None:
         return Step("Linkage", False, "not run yet: `joindots link`")
     persons = session.scalar(select(func.count(Person.id)).where(Person.status == "active")) or 0
-    return Step("Linkage", True, f"run {run.id}{_when(run)}: {persons:,} persons")
+    settings = get_settings()
+    strict, loose = settings.match_threshold, settings.loose_match_threshold
+    waiting = count_waiting(session, strict, loose)
+    by_context = count_waiting(session, strict, loose, "context") if waiting else 0
+    review = f"; {waiting:,} pairs wait for match review ({by_context:,} found by context)"
+    return Step("Linkage", True, f"run {run.id}{_when(run)}: {persons:,} persons{review}")
 
 
 PART_STEPS = (
