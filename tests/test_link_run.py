@@ -11,10 +11,10 @@ from sqlalchemy import select
 from joindots.audit.tables import AccessLog
 from joindots.errors import InvalidInput
 from joindots.ingest.load import ingest_dir
+from joindots.link.review import waiting_pairs
 from joindots.link.run import STEPS, run_linkage
 from joindots.store.db import session_scope
 from joindots.store.link_tables import Lineage, LinkRun, MatchPair, RecordPerson
-from joindots.web.decisions import pairs_to_review
 from link_factory import RuleScorer, add_records, make_world
 
 POLICE = [
@@ -131,8 +131,8 @@ def test_the_splink_model_links_a_small_world_on_both_databases(engine, small_wo
             assert placed[pair.record_l] == placed[pair.record_r]
         for pair in suggested:  # each is left for an analyst: in the review window, not joined
             assert pair.match_probability >= 0.5 and placed[pair.record_l] != placed[pair.record_r]
-        review = pairs_to_review(s, strict=0.9, loose=0.5, limit=100_000)
-        assert {p.id for p in suggested} <= {p["id"] for p in review}
+        review = waiting_pairs(s, strict=0.9, loose=0.5, limit=100_000)
+        assert {p.id for p in suggested} <= {p.id for p in review}
     with session_scope(engine) as s:
         pair = s.scalars(select(MatchPair).order_by(MatchPair.match_probability.desc())).first()
         assert pair is not None and pair.match_probability >= 0.9
@@ -196,18 +196,19 @@ def test_a_partial_record_its_context_points_to_waits_in_match_review_and_an_ana
         print(f"suggested by context for review: {summary.context_suggestions}")
         assert summary.context_suggestions > 0
         with session_scope(sqlite_engine) as s:
-            review = pairs_to_review(s, strict=0.9, loose=0.05, limit=100_000)
-            by_context = [p for p in review if "context" in p["explanation"]]
+            review = waiting_pairs(s, strict=0.9, loose=0.05, limit=100_000)
+            by_context = [p for p in review if p.found_by == "context"]
             assert len(by_context) == summary.context_suggestions
             pair = by_context[0]
-            assert "fits best of" in pair["explanation"]["context"]["level"]
+            assert "fits best of" in pair.explanation["context"]["level"]
+            a, b = pair.record_l, pair.record_r
             placed = _persons(sqlite_engine)
-            assert placed[pair["record_l"]] != placed[pair["record_r"]]
-            decide_pair(s, pair["id"], "same", "same first name, found with the same child", "analyst1")
+            assert placed[a] != placed[b]
+            decide_pair(s, pair.id, "same", "same first name, found with the same child", "analyst1")
         placed = _persons(sqlite_engine)
-        assert placed[pair["record_l"]] == placed[pair["record_r"]]
+        assert placed[a] == placed[b]
         run_linkage(sqlite_engine)
         placed = _persons(sqlite_engine)
-        assert placed[pair["record_l"]] == placed[pair["record_r"]]
+        assert placed[a] == placed[b]
     finally:
         get_settings.cache_clear()

@@ -14,13 +14,13 @@ from joindots.auth.users import issue_token
 from joindots.intake.matching import warm_up
 from joindots.link import instant
 from joindots.link.instant import matcher_for
+from joindots.link.review import waiting_pairs
 from joindots.link.run import run_linkage
 from joindots.network.tables import OffenderGroup
 from joindots.screening.tables import ReviewItem
 from joindots.store.db import session_scope
 from joindots.store.link_tables import Lineage, LinkRun, MatchPair, RecordPerson
 from joindots.store.schema import PersonRecord
-from joindots.web.decisions import pairs_to_review
 from web_world import add_user, linked_world, make_client, sign_in
 
 pytestmark = pytest.mark.slow  # the shared world takes ~10 s to build once per session
@@ -132,7 +132,7 @@ def test_every_page_shows_real_content(linked):
     home = client.get("/").text
     assert home.count('<tr class="done">') == 6 and "not run yet" not in home  # every step has run
     with session_scope(linked) as s:
-        waiting = len(pairs_to_review(s, strict=0.9, loose=0.5, limit=100_000))
+        waiting = len(waiting_pairs(s, strict=0.9, loose=0.5, limit=100_000))
     assert f"{waiting:,} pairs wait for match review" in home
 
     profile = client.get(f"/people/{person}").text
@@ -290,11 +290,12 @@ def test_match_review_pages_through_every_pair_and_filters_by_who_found_it(linke
     """The review queue says how many pairs wait, pages through them most likely first, and shows on
     its own the partial records the context step suggested (one pair is marked so here)."""
     with session_scope(linked) as s:
-        waiting = pairs_to_review(s, strict=0.9, loose=0.5, limit=100_000)
-        assert len(waiting) >= 2
+        pairs = waiting_pairs(s, strict=0.9, loose=0.5, limit=100_000)
+        assert len(pairs) >= 2
+        assert all("context" in p.explanation for p in pairs if p.found_by == "context")  # as stored
+        waiting = [{"id": p.id, "found_by": p.found_by} for p in pairs]
         by_context = [p for p in waiting if p["found_by"] == "context"]
-        assert all("context" in p["explanation"] for p in by_context)  # as the run stored them
-        marked = s.get_one(MatchPair, waiting[-1]["id"])
+        marked = pairs[-1]
         marked.found_by = "context"
         token = issue_token(s, "analyst1", "tests")
     client = make_client(linked)

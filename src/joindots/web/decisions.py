@@ -14,17 +14,11 @@ from sqlalchemy.orm import Session
 
 from joindots.errors import Conflict, NotFound
 from joindots.link.decisions import Outcome, decide_in
-from joindots.link.review import decided, waiting_pairs
+from joindots.link.review import decided
 from joindots.store.link_tables import MatchPair
-from joindots.web.people import pair_view, persons_of, records
+from joindots.web.people import persons_of, records
 
 Decision = Literal["same", "different"]
-
-
-def pairs_to_review(session: Session, strict: float, loose: float, limit: int = 100) -> list[dict[str, Any]]:
-    """Undecided pairs of the latest finished run scored between the loose and strict thresholds, most
-    likely first."""
-    return [pair_view(p) for p in waiting_pairs(session, strict, loose, limit)]
 
 
 def decide_pair(session: Session, pair_id: int, decision: Decision, reason: str, actor: str) -> Outcome:

@@ -44,7 +44,7 @@ def matches(request: Request, principal: CurrentUser, db: DB, state: State) -> R
     page = _page(request)
     pairs, total = read_pairs(db, request, principal, state, found_by, (page - 1) * MATCH_PAGE)
     result = PartResult(True, "", with_records(db, pairs), total, (page - 1) * MATCH_PAGE)
-    pages = max(1, -(-total // MATCH_PAGE))
+    pages = _pages(total, MATCH_PAGE)
     done = _done(db, request.query_params.get("done"))
     no_run = latest_done_run(db) is None
     return render(
@@ -73,6 +73,10 @@ async def decide_match(pair_id: RowId, request: Request, principal: CurrentUser,
 GROUPS_PAGE, REVIEW_PAGE = 200, 100
 
 
+def _pages(total: int, size: int) -> int:
+    return max(1, -(-total // size))
+
+
 def _page(request: Request) -> int:
     value = request.query_params.get("page", "1")
     return max(1, min(int(value), 100_000)) if value.isdecimal() and len(value) < 7 else 1
@@ -81,7 +85,7 @@ def _page(request: Request) -> int:
 def _paged(request: Request, db: DB, principal: CurrentUser, part: str, size: int) -> dict[str, Any]:
     page = _page(request)
     result = read_part(db, request, principal, part, (page - 1) * size, size)
-    pages = max(1, -(-result.total // size))
+    pages = _pages(result.total, size)
     return {"result": result, "page": page, "pages": pages, "path": request.url.path}
 
 
