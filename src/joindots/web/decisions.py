@@ -7,6 +7,7 @@ applied to the current persons at once (merged or split, with lineage), and logg
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -53,6 +54,25 @@ def with_records(session: Session, pairs: list[dict[str, Any]]) -> list[dict[str
             "right": found.get(p["record_r"]),
             "person_l": placed.get(p["record_l"]),
             "person_r": placed.get(p["record_r"]),
+            "age_if_same": age_if_same(found.get(p["record_l"]), found.get(p["record_r"])),
         }
         for p in pairs
     ]
+
+
+def age_if_same(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str | None:
+    """For a record with no birth date (a "found with", a hotel guest) and one with it: how old that
+    person was at the first record's event, were they the same ("aged 9 at the missing episode of
+    2019-03-02, named as found_with"), so a reviewer sees at once a child put forward as an adult."""
+    if a is None or b is None or bool(a.get("dob")) == bool(b.get("dob")):
+        return None
+    dated, undated = (a, b) if a.get("dob") else (b, a)
+    event = undated.get("event") or {}
+    if not event.get("date"):
+        return None
+    born, on = date.fromisoformat(dated["dob"]), date.fromisoformat(event["date"])
+    if on < born:
+        return f"not born yet at the {event['type'].replace('_', ' ')} of {on}"
+    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    role = f", named as {undated['role']}" if undated.get("role") else ""
+    return f"aged {age} at the {event['type'].replace('_', ' ')} of {on}{role}"
