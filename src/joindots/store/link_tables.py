@@ -60,10 +60,12 @@ class MatchPair(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "record_l", "record_r"),
         Index("ix_match_pair_record_r", "record_r"),
+        # a run's pairs in a probability band (the review queue) without reading the whole run
+        Index("ix_match_pair_run_id_probability", "run_id", "match_probability"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("link_run.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("link_run.id", ondelete="CASCADE"))
     record_l: Mapped[int] = mapped_column(ForeignKey("person_record.id", ondelete="CASCADE"), index=True)
     record_r: Mapped[int] = mapped_column(ForeignKey("person_record.id", ondelete="CASCADE"))
     match_probability: Mapped[float] = mapped_column(Float)
