@@ -273,3 +273,18 @@ def test_string_functions_equal_duckdbs(sql: str, python: str) -> None:
         for a, b in pairs
     ]
     assert mine == pytest.approx(theirs, abs=1e-9)
+
+
+def test_records_appended_are_found_by_id_whatever_their_ids(world: World) -> None:
+    frame = world.frame.sort_values("unique_id")
+    scorer = FastScorer(world.model, frame.iloc[:200])
+    ids = frame["unique_id"].iloc[:200].to_numpy()
+    assert scorer.columns.ids[scorer.positions(ids)].tolist() == ids.tolist()
+    later = frame.iloc[200:210].sample(frac=1.0, random_state=3)  # stored since: higher ids, any order
+    scorer.append(later.reset_index(drop=True))
+    ids = np.concatenate([ids, later["unique_id"].to_numpy()])
+    assert scorer.columns.ids[scorer.positions(ids)].tolist() == ids.tolist()
+    lower = frame.iloc[250:255].assign(unique_id=-frame["unique_id"].iloc[250:255])  # ids below all
+    scorer.append(lower.reset_index(drop=True))
+    ids = np.concatenate([ids, lower["unique_id"].to_numpy()])
+    assert scorer.columns.ids[scorer.positions(ids)].tolist() == ids.tolist()

@@ -1,7 +1,8 @@
 """Matching a just-filed report's people against the people already known, at once.
 
-The matching itself is the linkage engine's (`joindots.link.instant.InstantMatcher`, scoring a new
-record with the saved model of the latest run). A report stays 'pending' when there is nothing to
+The matching itself is the linkage engine's (`joindots.link.instant.Matcher`, scoring a new record
+with the saved model of the latest run; a partial record, "suspect: Ricky", is also asked of the
+context of the people the report's fuller records matched, `joindots.link.instant_context`). A report stays 'pending' when there is nothing to
 match against yet: no finished linkage run with a saved model, or the linkage engine is not
 installed in this build. The next full linkage run reconciles every record either way, so pending
 never means lost. Matching runs after the report is committed: a failure here cannot lose a report.
@@ -27,11 +28,16 @@ log = logging.getLogger("joindots.intake")
 INSTANT = "joindots.link.instant"
 
 
-def _latest_model(session: Session) -> dict[str, Any] | None:
+def _latest_run(session: Session) -> LinkRun | None:
     run = session.scalars(
         select(LinkRun).where(LinkRun.status == "done").order_by(LinkRun.id.desc()).limit(1)
     ).first()
-    return run.model if run is not None and run.model else None
+    return run if run is not None and run.model else None
+
+
+def _latest_model(session: Session) -> dict[str, Any] | None:
+    run = _latest_run(session)
+    return run.model if run is not None else None
 
 
 def _instant_module() -> Any | None:
@@ -41,13 +47,10 @@ def _instant_module() -> Any | None:
         return None
 
 
-def _match_records(engine: Engine, module: Any, model: dict, record_ids: list[int]) -> list[dict]:
-    matcher = module.matcher_for(engine, model)
-    found: list[dict] = []
-    for record_id in record_ids:
-        for candidate in matcher.match_record_id(record_id):
-            found.append({"record": record_id, **candidate})
-    return found
+def _match_records(engine: Engine, module: Any, run: dict[str, Any], record_ids: list[int]) -> list[dict]:
+    matcher = module.matcher_for(engine, run["model"])
+    found = matcher.match_event_records(record_ids, run["shares"], run["threshold"])
+    return [{"record": record_id, **candidate} for record_id in record_ids for candidate in found[record_id]]
 
 
 def warm_up(engine: Engine) -> None:
@@ -69,12 +72,17 @@ def match_report(engine: Engine, receipt: Receipt) -> Receipt:
         report = session.scalars(select(Report).where(Report.receipt == receipt.receipt)).one()
         if report.match_status != "pending":
             return receipt.model_copy(update={"match_status": report.match_status})
-        model, module = _latest_model(session), _instant_module()
-        if model is None or module is None:
+        latest, module = _latest_run(session), _instant_module()
+        if latest is None or module is None:
             return receipt
+        run = {
+            "model": latest.model,
+            "threshold": latest.threshold,
+            "shares": (latest.stats or {}).get("context_shares") or {},
+        }
         ids = list(session.scalars(select(PersonRecord.id).where(PersonRecord.event_id == report.event_id)))
     try:
-        matches = _match_records(engine, module, model, ids)
+        matches = _match_records(engine, module, run, ids)
     except Exception:  # the report is safe; the next full run will match it
         log.exception("instant matching failed for a report; it stays pending")
         return receipt
@@ -84,6 +92,10 @@ def match_report(engine: Engine, receipt: Receipt) -> Receipt:
         record_access(
             session, actor="instant-matching", action=Action.COMBINATION, subject=f"report:{receipt.receipt}",
             justification="a filed report matched at once against known people",
-            details={"records": len(ids), "candidates": len(matches)},
+            details={
+                "records": len(ids),
+                "candidates": len(matches),
+                "by_context": sum(m.get("found_by") == "context" for m in matches),
+            },
         )  # fmt: skip
         return receipt.model_copy(update={"match_status": stored.match_status})

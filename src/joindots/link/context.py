@@ -689,7 +689,7 @@ class ContextLinker:
         maybe: dict[int, tuple[tuple[int, int], dict[str, Any]]] = {}
         for i, (q, chosen, probability) in enumerate(answered):
             pair = (min(q.record, chosen.record), max(q.record, chosen.record))
-            info = self._pair(
+            info = context_pair(
                 q, chosen, probability, scored.explanation(i, self.labels), scored.match_weight[i]
             )
             if probability >= threshold:
@@ -698,20 +698,23 @@ class ContextLinker:
                 maybe[q.record] = (pair, info)
         return joined, maybe
 
-    def _pair(
-        self, q: _Question, chosen: Candidate, probability: float, fields: dict[str, Any], model_weight: float
-    ) -> dict[str, Any]:
-        probability = min(probability, 1.0 - 1e-12)
-        weight = math.log2(probability / (1.0 - probability))
-        shift = weight - float(model_weight)
-        tier = int((q.tiers == chosen.tier).sum())
-        where = ("around it", "one step further out", "named in the same role elsewhere")[chosen.tier]
-        fields["context"] = {
-            "level": f"fits best of {len(q)} persons in context; of {tier} {where} ({q.via})",
-            "weight": shift,
-            "bayes_factor": math.pow(2.0, shift),
-        }
-        return {"match_probability": probability, "match_weight": weight, "explanation": fields}
+
+def context_pair(
+    q: _Question, chosen: Candidate, probability: float, fields: dict[str, Any], model_weight: float
+) -> dict[str, Any]:
+    """The pair of a record and the candidate its context chose, as stored: the model's field
+    explanation with the context's evidence as one more part, so the parts still add up to the weight."""
+    probability = min(probability, 1.0 - 1e-12)
+    weight = math.log2(probability / (1.0 - probability))
+    shift = weight - float(model_weight)
+    tier = int((q.tiers == chosen.tier).sum())
+    where = ("around it", "one step further out", "named in the same role elsewhere")[chosen.tier]
+    fields["context"] = {
+        "level": f"fits best of {len(q)} persons in context; of {tier} {where} ({q.via})",
+        "weight": shift,
+        "bayes_factor": math.pow(2.0, shift),
+    }
+    return {"match_probability": probability, "match_weight": weight, "explanation": fields}
 
 
 def frame_signatures(frame: pd.DataFrame, model: dict[str, Any]) -> np.ndarray:

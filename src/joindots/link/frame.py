@@ -60,6 +60,23 @@ def _raw_records(engine: Engine, record_ids: list[int] | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(IDENTITY_COLUMNS))
 
 
+def load_person_rows(engine: Engine, record_ids: list[int]) -> list[dict[str, Any]]:
+    """These records' identity fields as `load_person_frame` reads them, before deriving (for
+    `joindots.link.instant.frame_row`: a few records without pandas' cost)."""
+    columns = [getattr(PersonRecord, name) for name in IDENTITY_COLUMNS]
+    query = select(*columns).where(PersonRecord.id.in_(record_ids)).order_by(PersonRecord.id)
+    with engine.connect() as conn:
+        rows = [dict(zip(IDENTITY_COLUMNS, row, strict=True)) for row in conn.execute(query)]
+    objects = _objects(engine, record_ids)
+    for row in rows:
+        row["unique_id"] = row.pop("id")
+        for kind, column in (("phone", "phones"), ("vehicle", "vehicles")):
+            row[column] = objects.get((row["unique_id"], kind), [])
+        emails = objects.get((row["unique_id"], "email"), [])
+        row["email"] = row["email"] if row["email"] else (emails[0] if emails else None)
+    return rows
+
+
 def load_person_frame(engine: Engine, record_ids: list[int] | None = None) -> pd.DataFrame:
     """One row per PersonRecord (or only those in `record_ids`), with the derived matching columns."""
     raw = _raw_records(engine, record_ids)

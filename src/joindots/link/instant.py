@@ -31,6 +31,7 @@ from joindots.link.frame import (
     _swap_day_month,
     build_frame,
     load_person_frame,
+    load_person_rows,
 )
 from joindots.link.model import linker_for, scoring_model
 from joindots.link.names import fold, fold_address, name_keys, phonetic
@@ -113,10 +114,33 @@ class Matcher:
 
     def match_record_id(self, record_id: int) -> list[dict[str, Any]]:
         """Best person candidates for a stored PersonRecord (itself excluded)."""
-        frame = load_person_frame(self.engine, [record_id])
-        if frame.empty:
+        rows = load_person_rows(self.engine, [record_id])
+        if not rows:
             return []
-        return [m for m in self._match(frame.to_dict("records")[0]) if m["record_id"] != record_id]
+        row = frame_row(rows[0]) if self.quick_rows else build_frame(pd.DataFrame(rows)).to_dict("records")[0]
+        return [m for m in self._match(row) if m["record_id"] != record_id]
+
+    def match_event_records(
+        self, record_ids: list[int], shares: dict[str, list[float]], strict: float
+    ) -> dict[int, list[dict[str, Any]]]:
+        """Best person candidates for each stored record of one event (a report); a partial record
+        left without a candidate at `strict` (the run's match threshold) is also asked of the context
+        of the persons the others matched at `strict`, with the run's `shares` of the context's tiers
+        (joindots.link.instant_context). A context match comes first in its record's list."""
+        found = {record_id: self.match_record_id(record_id) for record_id in record_ids}
+        if self.fast is None or not shares:
+            return found
+        from joindots.link.instant_context import match_in_context
+
+        by_context = match_in_context(
+            self.engine, self.fast, record_ids, found, shares, strict, self.threshold
+        )
+        for record_id, hit in by_context.items():
+            rest = [
+                c for c in found[record_id] if c["person_id"] is None or c["person_id"] != hit["person_id"]
+            ]
+            found[record_id] = [hit, *rest]
+        return found
 
     def match_frame_row(self, row: dict[str, Any]) -> list[dict[str, Any]]:
         """Best person candidates for a record not (yet) stored: identity fields as a dict."""

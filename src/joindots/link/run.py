@@ -72,7 +72,9 @@ class Scorer(Protocol):
         cannot: list[tuple[int, int]],
     ) -> tuple[pd.DataFrame, Clusters]:
         """Pairs found by context (same columns as `score`) and the clusters with them joined; with
-        them, below the match threshold, the pairs it suggests for review (not joined)."""
+        them, below the match threshold, the pairs it suggests for review (not joined). The shares of
+        the context's tiers it estimated, by kind of record, in `attrs["shares"]` (instant matching
+        by context reads them from the run's stats)."""
         ...
 
     def contradictions(
@@ -146,7 +148,9 @@ class SplinkScorer:
             clusters, recluster, settings.match_threshold, apart, review=settings.loose_match_threshold
         )
         both = [f for f in (found, linker.suggested) if len(f)]
-        return (pd.concat(both, ignore_index=True) if both else found), clusters
+        out = pd.concat(both, ignore_index=True) if both else found
+        out.attrs["shares"] = {kind: list(tiers) for kind, tiers in (linker.pi or {}).items()}
+        return out, clusters
 
     def contradictions(
         self,
@@ -184,6 +188,7 @@ class RunSummary:
     context_suggestions: int = 0  # such pairs below the match threshold: for match review, not joined
     split_pairs: int = 0  # pairs of records of one chain the model said were different people
     bridge_pairs: int = 0  # pairs of a thin record and a person it only bridged to (link/bridges.py)
+    context_shares: dict[str, list[float]] = field(default_factory=dict)  # kind -> pi of each tier
 
 
 def latest_done_run(session: Session) -> LinkRun | None:
@@ -279,6 +284,7 @@ class _Run:
         self.peak_mib: dict[str, int] = {}  # the process's peak memory so far, at the end of each step
         self.current: str | None = None
         self.context_pairs = self.context_suggestions = 0
+        self.context_shares: dict[str, list[float]] = {}
         self.contradictions: list[tuple[int, int]] = []
         self.bridges: list[tuple[int, int]] = []  # thin records kept from persons they only bridge to
 
@@ -327,6 +333,7 @@ class _Run:
             probability = found["match_probability"] if len(found) else pd.Series(dtype=float)
             self.context_pairs = int((probability >= self.run.threshold).sum())
             self.context_suggestions = len(found) - self.context_pairs
+            self.context_shares = found.attrs.get("shares", {})
         del frame  # the run's largest object: storing pairs and IDs needs none of it
         with bulk_writes(self.s):
             self.step("store pairs")
@@ -421,6 +428,7 @@ class _Run:
             context_suggestions=self.context_suggestions,
             split_pairs=len(self.contradictions),
             bridge_pairs=len(self.bridges),
+            context_shares=self.context_shares,
         )
         self.run.stats = asdict(summary)
         self.run.status, self.run.finished_at = "done", utcnow()

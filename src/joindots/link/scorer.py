@@ -988,9 +988,17 @@ class FastScorer:
 
     def positions(self, record_ids: Iterable[int]) -> np.ndarray:
         """Index rows of these records (each must be in the index)."""
-        if self._position is None or len(self._position[0]) != len(self.columns):
-            order = np.argsort(self.columns.ids, kind="stable")
-            self._position = (self.columns.ids[order], order.astype(np.int32))
+        known = 0 if self._position is None else len(self._position[0])
+        if self._position is None or known != len(self.columns):
+            added = self.columns.ids[known:]
+            if self._position is not None and known and added.min() > self._position[0][-1]:
+                order = np.argsort(added, kind="stable")  # records stored since: ids above all others
+                ids, rows = self._position
+                rows = np.concatenate([rows, (order + known).astype(np.int32)])
+                self._position = (np.concatenate([ids, added[order]]), rows)
+            else:
+                order = np.argsort(self.columns.ids, kind="stable")
+                self._position = (self.columns.ids[order], order.astype(np.int32))
         ids, order = self._position
         wanted = (
             np.fromiter(record_ids, dtype=np.int64) if not isinstance(record_ids, np.ndarray) else record_ids

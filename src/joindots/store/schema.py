@@ -75,7 +75,10 @@ class Event(Base):
     """A crime, referral, missing episode, attendance, hotel report, licence or professional report."""
 
     __tablename__ = "event"
-    __table_args__ = (UniqueConstraint("source", "ref"),)
+    __table_args__ = (
+        UniqueConstraint("source", "ref"),
+        Index("ix_event_location_postcode", "location_postcode"),  # who was at a place (instant context)
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("load_batch.id", ondelete="CASCADE"), index=True)

@@ -1,0 +1,243 @@
+"""A report naming a known child and a suspect by first name only: the suspect is matched at once to
+the person around that child whose name fits (found by context), and to no one when no one around
+the child fits, when the child is not known, or by anything but the names, places and events.
+
+The world is the shared linked web world (made, ingested and linked as `joindots demo` does).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import Engine, select, update
+
+from joindots.intake.matching import match_report
+from joindots.intake.routing import load_table
+from joindots.intake.schemas import (
+    DutyToReport,
+    MakesafeConcern,
+    MakesafeIndicator,
+    NameGiven,
+    PersonGiven,
+    Reporter,
+)
+from joindots.intake.service import file_report
+from joindots.intake.tables import Report
+from joindots.link.instant import matcher_for
+from joindots.link.instant_context import around
+from joindots.store.db import session_scope
+from joindots.store.link_tables import LinkRun, RecordPerson
+from joindots.store.schema import Event, PersonRecord
+from web_world import add_user, linked_world, make_client, sign_in
+
+pytestmark = pytest.mark.slow
+
+REPORTER = Reporter(
+    name="Imogen Larkspur", role="Designated safeguarding lead", organisation="Fellside School"
+)
+CHILD_ROLES = ("missing_person", "subject", "victim", "vulnerable_child")
+
+
+@pytest.fixture
+def linked(tmp_path_factory, tmp_path):
+    engine = linked_world(tmp_path_factory, tmp_path)
+    yield engine
+    engine.dispose()
+
+
+@dataclass
+class Around:
+    child: PersonRecord  # a full record of a known child
+    suspect: str  # the person around the child whose first name no one else around the child has
+    forename: str
+    date: object  # a telling event's date, for the report
+
+
+def _full_records(engine: Engine, roles: tuple[str, ...] | None = None) -> list[tuple[PersonRecord, str]]:
+    with session_scope(engine) as s:
+        query = (
+            select(PersonRecord, RecordPerson.person_id)
+            .join(RecordPerson, RecordPerson.person_record_id == PersonRecord.id)
+            .where(PersonRecord.dob.is_not(None), PersonRecord.forename.is_not(None))
+            .where(PersonRecord.surname.is_not(None))
+            .order_by(PersonRecord.id)
+        )
+        if roles:
+            query = query.where(PersonRecord.role.in_(roles))
+        rows = s.execute(query).all()
+        for record, _ in rows:
+            s.expunge(record)
+        return [(record, person) for record, person in rows]
+
+
+def _a_child_with_someone_around(engine: Engine) -> Around:
+    """A known child and, among the persons on the child's telling events, one with a full record
+    whose first name no other person there has (by any of their records)."""
+    full = _full_records(engine)
+    forenames: dict[str, set[str]] = {}
+    for record, person in full:
+        forenames.setdefault(person, set()).add(record.forename.lower())
+    nobody = Event(type="professional_report", location_name=None, location_postcode=None, date=None)
+    for child, person in _full_records(engine, CHILD_ROLES):
+        with engine.connect() as conn:
+            near, _, _ = around(conn, {person}, nobody, set())
+        named = {p: forenames.get(p, set()) for p in near}
+        for candidate in sorted(near):
+            names = named[candidate]
+            others = set().union(*(named[p] for p in near if p != candidate))
+            unique = [n for n in sorted(names) if n not in others]
+            if unique and len(unique[0]) > 2:
+                return Around(child, candidate, unique[0].title(), child_event_date(engine, child))
+    raise AssertionError("no known child in this world has a named person around them")
+
+
+def child_event_date(engine: Engine, child: PersonRecord) -> object:
+    with session_scope(engine) as s:
+        return s.scalar(select(Event.date).where(Event.id == child.event_id))
+
+
+def _file(engine: Engine, child: PersonGiven, suspect: PersonGiven, date: object) -> Report:
+    report = DutyToReport(
+        reporter=REPORTER,
+        child=child,
+        suspects=[suspect],
+        what_happened="Pupil disclosed lifts and gifts from an older man known to her.",
+        occurred_on=date,
+    )
+    receipt = match_report(engine, file_report(engine, report, "reporter1", load_table()))
+    with session_scope(engine) as s:
+        stored = s.scalars(select(Report).where(Report.receipt == receipt.receipt)).one()
+        s.expunge(stored)
+        return stored
+
+
+def _given(record: PersonRecord) -> PersonGiven:
+    return PersonGiven(
+        forename=record.forename, surname=record.surname, dob=record.dob, postcode=record.postcode
+    )
+
+
+def _suspect_hits(engine: Engine, report: Report) -> list[dict]:
+    with session_scope(engine) as s:
+        suspect = s.scalar(select(PersonRecord.id).where(PersonRecord.record_id == f"{report.receipt}#1"))
+    return [m for m in report.matches if m["record"] == suspect]
+
+
+def test_a_suspect_named_by_first_name_is_matched_to_the_one_person_around_the_child(linked):
+    known = _a_child_with_someone_around(linked)
+    report = _file(linked, _given(known.child), PersonGiven(forename=known.forename), known.date)
+    hits = _suspect_hits(linked, report)
+    assert hits, "the suspect was matched to no one"
+    best = hits[0]
+    assert best["person_id"] == known.suspect and best["found_by"] == "context"
+    assert best["match_probability"] >= 0.5
+    context = best["explanation"]["context"]
+    assert "around it" in context["level"] and context["weight"] > 0
+    assert best["explanation"]["forename"]["weight"] > 0  # the name is part of the evidence
+    with session_scope(linked) as s:  # the model alone gives a first name too little
+        run = s.scalars(select(LinkRun).order_by(LinkRun.id.desc())).first()
+        model, threshold, shares = run.model, run.threshold, run.stats["context_shares"]
+    assert shares[""] and len(shares[""]) == 3
+    record = hits[0]["record"]
+    alone = matcher_for(linked, model).match_event_records([record], {}, threshold)[record]
+    assert all(c["person_id"] != known.suspect or c["match_probability"] < 0.5 for c in alone)
+
+
+def test_the_analyst_sees_which_match_came_from_context(linked):
+    known = _a_child_with_someone_around(linked)
+    _file(linked, _given(known.child), PersonGiven(forename=known.forename), known.date)
+    admin = make_client(linked)
+    add_user(linked, "admin9", "admin")
+    sign_in(admin, "admin9")
+    page = admin.get("/reports").text
+    assert f'href="/people/{known.suspect}"' in page and "by context" in page
+
+
+def test_a_first_name_no_one_around_the_child_has_matches_no_one(linked):
+    known = _a_child_with_someone_around(linked)
+    report = _file(linked, _given(known.child), PersonGiven(forename="Zebediah"), known.date)
+    assert not [h for h in _suspect_hits(linked, report) if h.get("found_by") == "context"]
+    assert any(m["person_id"] for m in report.matches)  # the child was known
+
+
+def test_without_a_known_child_there_is_no_context(linked):
+    known = _a_child_with_someone_around(linked)
+    stranger = PersonGiven(forename="Persephone", surname="Quillfeather", dob=known.child.dob)
+    report = _file(linked, stranger, PersonGiven(forename=known.forename), known.date)
+    assert not [h for h in _suspect_hits(linked, report) if h.get("found_by") == "context"]
+
+
+def _match_again(engine: Engine, report: Report) -> dict[int, list[dict]]:
+    """The report's records matched again as intake matches them (with the latest run)."""
+    with session_scope(engine) as s:
+        run = s.scalars(select(LinkRun).order_by(LinkRun.id.desc())).first()
+        model, threshold, shares = run.model, run.threshold, run.stats["context_shares"]
+        records = sorted(s.scalars(select(PersonRecord.id).where(PersonRecord.event_id == report.event_id)))
+    return matcher_for(engine, model).match_event_records(records, shares, threshold)
+
+
+def test_ethnicity_and_nationality_do_not_change_a_context_match(linked):
+    known = _a_child_with_someone_around(linked)
+    report = _file(linked, _given(known.child), PersonGiven(forename=known.forename), known.date)
+    first = _match_again(linked, report)
+    assert any(h.get("found_by") == "context" for hits in first.values() for h in hits)
+    with session_scope(linked) as s:
+        rows = s.execute(select(PersonRecord.id, PersonRecord.ethnicity, PersonRecord.nationality)).all()
+        shuffled = [(e, n) for _, e, n in rows]
+        random.Random(7).shuffle(shuffled)
+        print("shuffle seed 7")
+        for (record, _, _), (ethnicity, nationality) in zip(rows, shuffled, strict=True):
+            s.execute(
+                update(PersonRecord)
+                .where(PersonRecord.id == record)
+                .values(ethnicity=ethnicity, nationality=nationality)
+            )
+    assert _match_again(linked, report) == first
+
+
+def _a_guest_seen_at_a_hotel(engine: Engine) -> tuple[str, str, str, str, object]:
+    """A hotel that year, and among the persons seen there a known one (a full record elsewhere) whose
+    first name no one else seen there has: (person, first name, hotel, postcode, date)."""
+    full = _full_records(engine)
+    names: dict[str, set[str]] = {}
+    for record, person in full:
+        names.setdefault(person, set()).add(record.forename.lower())
+    with session_scope(engine) as s:
+        hotels = s.execute(
+            select(Event.location_name, Event.location_postcode, Event.date)
+            .where(Event.type == "hotel_report", Event.location_name.is_not(None))
+            .where(Event.location_postcode.is_not(None), Event.date.is_not(None))
+            .order_by(Event.id)
+        ).all()
+    for hotel in hotels:
+        with engine.connect() as conn:
+            _, seen, _ = around(conn, set(), hotel, set())
+        named = {p: names.get(p, set()) for p in seen}
+        for person in sorted(p for p in seen if named[p]):
+            others = set().union(*(named[p] for p in seen if p != person))
+            unique = sorted(n for n in named[person] - others if len(n) > 2)
+            if unique:
+                return person, unique[0].title(), hotel.location_name, hotel.location_postcode, hotel.date
+    raise AssertionError("no hotel in this world has a known person seen there")
+
+
+def test_a_guest_who_gave_a_first_name_is_matched_to_the_known_person_seen_at_the_hotel(linked):
+    person, name, hotel, postcode, date = _a_guest_seen_at_a_hotel(linked)
+    concern = MakesafeConcern(
+        reporter=REPORTER,
+        business="hotel",
+        business_name=hotel,
+        location_postcode=postcode,
+        indicators=[MakesafeIndicator.PAID_CASH_OR_BY_ANOTHER],
+        names_as_given=[NameGiven(name=name, who="guest")],
+        what_happened="Room paid in cash by an older man for a girl who looked about fourteen.",
+        occurred_on=date,
+    )
+    receipt = match_report(linked, file_report(linked, concern, "reporter1", load_table()))
+    with session_scope(linked) as s:
+        report = s.scalars(select(Report).where(Report.receipt == receipt.receipt)).one()
+        hits = [m for m in report.matches if m.get("found_by") == "context"]
+    assert [h["person_id"] for h in hits] == [person]
+    assert "seen within a year or living at" in hits[0]["explanation"]["context"]["level"]
