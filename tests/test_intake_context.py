@@ -152,7 +152,9 @@ def test_the_analyst_sees_which_match_came_from_context(linked):
     add_user(linked, "admin9", "admin")
     sign_in(admin, "admin9")
     page = admin.get("/reports").text
-    assert f'href="/people/{known.suspect}"' in page and "by context" in page
+    hit = page[page.index(f"suspect {known.forename}: ") :]
+    assert hit.startswith(f'suspect {known.forename}: <a href="/people/{known.suspect}">')
+    assert "by context: fits best of" in hit[: hit.index("</li>")]
 
 
 def test_a_first_name_no_one_around_the_child_has_matches_no_one(linked):
