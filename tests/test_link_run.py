@@ -3,6 +3,7 @@ is trained once and reused, and a run that fails leaves yesterday's answer untou
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,16 @@ from sqlalchemy import select
 from joindots.audit.tables import AccessLog
 from joindots.errors import InvalidInput
 from joindots.ingest.load import ingest_dir
+from joindots.intake.matching import match_report
+from joindots.intake.routing import load_table
+from joindots.intake.schemas import DutyToReport, PersonGiven, Reporter
+from joindots.intake.service import file_report
+from joindots.intake.tables import Report
 from joindots.link.review import waiting_pairs
 from joindots.link.run import STEPS, run_linkage
 from joindots.store.db import session_scope
 from joindots.store.link_tables import Lineage, LinkRun, MatchPair, RecordPerson
+from joindots.store.schema import Event, PersonRecord
 from link_factory import RuleScorer, add_records, make_world
 
 POLICE = [
@@ -142,6 +149,51 @@ def test_the_splink_model_links_a_small_world_on_both_databases(engine, small_wo
         assert s.query(RecordPerson).count() == summary.records
     again = run_linkage(engine)
     assert not again.trained and again.changes == {} and _persons(engine)
+    _a_report_naming_the_child_and_the_first_name_is_matched_by_context(engine, joined)
+
+
+CHILDREN = ("missing_person", "subject", "victim", "vulnerable_child")
+
+
+def _child_and_partial(engine, joined: list[MatchPair]) -> tuple[PersonRecord, PersonRecord, str, object]:
+    """Of the pairs the run joined by context, the first whose partial record's event names a child
+    with a date of birth: (child, partial record, the partial record's person, the event's date)."""
+    with session_scope(engine) as s:
+        for pair in sorted(joined, key=lambda p: p.id):
+            for record in s.scalars(
+                select(PersonRecord).where(PersonRecord.id.in_([pair.record_l, pair.record_r]))
+            ):
+                if record.dob is not None or record.postcode is not None or record.forename is None:
+                    continue
+                child = s.scalars(
+                    select(PersonRecord)
+                    .where(PersonRecord.event_id == record.event_id, PersonRecord.role.in_(CHILDREN))
+                    .where(PersonRecord.dob.is_not(None), PersonRecord.surname.is_not(None))
+                    .order_by(PersonRecord.id)
+                ).first()
+                if child is not None:
+                    date = s.scalar(select(Event.date).where(Event.id == record.event_id))
+                    return child, record, s.get_one(RecordPerson, record.id).person_id, date
+    raise AssertionError("no context pair's event names a dated child")
+
+
+def _a_report_naming_the_child_and_the_first_name_is_matched_by_context(
+    engine, joined: list[MatchPair]
+) -> None:
+    """A report naming, in full, a child of an event whose partial record the run joined by context,
+    and that record's name as its suspect, is matched at once to the same person (both databases)."""
+    child, partial, person, date = _child_and_partial(engine, joined)
+    report = DutyToReport(
+        reporter=Reporter(name="Orla Fenwick", role="School nurse", organisation="Brookside Primary"),
+        child=PersonGiven(forename=child.forename, surname=child.surname, dob=child.dob),
+        suspects=[PersonGiven(forename=partial.forename, surname=partial.surname)],
+        what_happened="Child said an older man drives her to parties.",
+        occurred_on=date or dt.date(2024, 1, 1),
+    )
+    receipt = match_report(engine, file_report(engine, report, "reporter1", load_table()))
+    with session_scope(engine) as s:
+        matches = s.scalars(select(Report.matches).where(Report.receipt == receipt.receipt)).one()
+    assert [m["person_id"] for m in matches if m.get("found_by") == "context"] == [person]
 
 
 @pytest.mark.slow
