@@ -33,7 +33,10 @@ class Settings(BaseSettings):
     )
     link_by_context: bool = Field(
         default=True,
-        description="Link partial records (a first name only) to the one person in their context who fits.",
+        description=(
+            "Link partial records (a first name only) to the one person in their context who fits; "
+            "reports are matched by context at once only after a run with it on."
+        ),
     )
     duplicate_free_sources: list[str] = Field(
         default_factory=list,
