@@ -177,6 +177,34 @@ def _candidates(
     return persons, candidates, row_of, scored
 
 
+def _asking(
+    conn: Connection, records: list[int], found: dict[int, list[dict[str, Any]]], strict: float
+) -> tuple[list[_Record], dict[int, str], Any]:
+    """The event's partial records with a name and no candidate at `strict`, their roles, and their
+    one event (None when none asks, or they are not of one event)."""
+    mine = {r.id: r for r in _records(conn, PR.id.in_(records))}
+    askers = [
+        mine[r]
+        for r in records
+        if r in mine
+        and mine[r].partial
+        and mine[r].names
+        and not any(c["match_probability"] >= strict for c in found.get(r, []))
+    ]
+    if not askers:
+        return [], {}, None
+    roles, event_ids = {}, set()
+    for record, role, event_id in conn.execute(
+        select(PR.id, PR.role, PR.event_id).where(PR.id.in_([a.id for a in askers]))
+    ):
+        roles[record] = role
+        event_ids.add(event_id)
+    if len(event_ids) != 1 or None in event_ids:
+        return [], {}, None
+    columns = (Event.type, Event.location_name, Event.location_postcode, Event.date)
+    return askers, roles, conn.execute(select(*columns).where(Event.id == event_ids.pop())).one()
+
+
 def match_in_context(
     engine: Engine,
     scorer: FastScorer,
@@ -195,26 +223,9 @@ def match_in_context(
     if not shares:
         return {}
     with engine.connect() as conn:
-        mine = {r.id: r for r in _records(conn, PR.id.in_(records))}
-        askers = [
-            mine[r]
-            for r in records
-            if r in mine
-            and mine[r].partial
-            and mine[r].names
-            and not any(c["match_probability"] >= strict for c in found.get(r, []))
-        ]
-        if not askers:
+        askers, roles, event = _asking(conn, records, found, strict)
+        if event is None:
             return {}
-        roles = dict(conn.execute(select(PR.id, PR.role).where(PR.id.in_([a.id for a in askers]))).all())
-        event_ids = set(conn.scalars(select(PR.event_id).where(PR.id.in_([a.id for a in askers]))))
-        if len(event_ids) != 1 or None in event_ids:
-            return {}
-        event = conn.execute(
-            select(Event.type, Event.location_name, Event.location_postcode, Event.date).where(
-                Event.id == event_ids.pop()
-            )
-        ).one()
         if not here and not (_place(event.location_name) and event.location_postcode):
             return {}  # no one known in the report and no place: no context
         near, far, via = around(conn, here, event, {f"record:{r}" for r in records})
