@@ -175,6 +175,9 @@ def test_analysts_read_all_reports_and_it_is_logged(sqlite_engine):
     assert listed[0]["receipt"] == receipt["receipt"] and listed[0]["filed_by"] == "reporter1"
     key = f"R{_first_record(sqlite_engine)}"
     assert ana.get(f"/people/{key}").status_code == 200  # readable at once, before any linkage run
+    page = ana.get("/reports").text  # each person named, and that no run has matched them yet
+    assert "person of interest Jay Smithers: not matched yet" in page
+    assert "vulnerable child Kayleigh: not matched yet" in page
 
 
 def _first_record(engine) -> int:

@@ -27,6 +27,7 @@ from joindots.intake.service import file_report
 from joindots.intake.tables import Report
 from joindots.link.instant import matcher_for
 from joindots.link.instant_context import around
+from joindots.link.run import run_linkage
 from joindots.store.db import session_scope
 from joindots.store.link_tables import LinkRun, RecordPerson
 from joindots.store.schema import Event, PersonRecord
@@ -155,6 +156,20 @@ def test_the_analyst_sees_which_match_came_from_context(linked):
     hit = page[page.index(f"suspect {known.forename}: ") :]
     assert hit.startswith(f'suspect {known.forename}: <a href="/people/{known.suspect}">')
     assert "by context: fits best of" in hit[: hit.index("</li>")]
+
+
+def test_after_the_next_full_run_the_page_shows_where_the_run_placed_the_suspect(linked):
+    known = _a_child_with_someone_around(linked)
+    _file(linked, _given(known.child), PersonGiven(forename=known.forename), known.date)
+    run_linkage(linked, actor="test")
+    admin = make_client(linked)
+    add_user(linked, "admin9", "admin")
+    sign_in(admin, "admin9")
+    page = admin.get("/reports").text
+    placed = (
+        f'suspect {known.forename}: in <a href="/people/{known.suspect}">{known.suspect}</a> since a full run'
+    )
+    assert placed in page  # the full run's context step agrees with the instant match
 
 
 def test_a_first_name_no_one_around_the_child_has_matches_no_one(linked):
