@@ -173,6 +173,10 @@ def test_analysts_read_all_reports_and_it_is_logged(sqlite_engine):
     sign_in(ana, "analyst1")
     listed = ana.get("/api/reports").json()
     assert listed[0]["receipt"] == receipt["receipt"] and listed[0]["filed_by"] == "reporter1"
+    assert [(p["label"], p["person_id"]) for p in listed[0]["people"]] == [
+        ("person of interest Jay Smithers", None),
+        ("vulnerable child Kayleigh", None),
+    ]
     key = f"R{_first_record(sqlite_engine)}"
     assert ana.get(f"/people/{key}").status_code == 200  # readable at once, before any linkage run
     page = ana.get("/reports").text  # each person named, and that no run has matched them yet

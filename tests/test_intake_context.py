@@ -170,6 +170,10 @@ def test_after_the_next_full_run_the_page_shows_where_the_run_placed_the_suspect
         f'suspect {known.forename}: in <a href="/people/{known.suspect}">{known.suspect}</a> since a full run'
     )
     assert placed in page  # the full run's context step agrees with the instant match
+    people = admin.get("/api/reports").json()[0]["people"]
+    assert {"label": f"suspect {known.forename}", "person_id": known.suspect} in [
+        {k: p[k] for k in ("label", "person_id")} for p in people
+    ]
 
 
 def test_a_first_name_no_one_around_the_child_has_matches_no_one(linked):

@@ -144,7 +144,17 @@ class ReceiptSummary(BaseModel):
     match_status: str
 
 
+class NamedPerson(BaseModel):
+    """A person a report names: its record, as named ("suspect Ricky"), and the person a full run
+    has placed it in since filing (null until one has; `matches` holds the instant matches)."""
+
+    record: int
+    label: str
+    person_id: str | None
+
+
 class ReportDetail(ReceiptSummary):
     filed_by: str
     matches: list[dict[str, Any]]
     payload: dict[str, Any]
+    people: list[NamedPerson] = []

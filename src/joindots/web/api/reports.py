@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request
 
 from joindots.audit import Action
 from joindots.intake.matching import match_report
-from joindots.intake.queries import all_reports, own_reports
+from joindots.intake.queries import all_reports, own_reports, people_named
 from joindots.intake.schemas import AnyReport, Receipt
 from joindots.intake.service import file_report
-from joindots.web.api.models import ReceiptSummary, ReportDetail
+from joindots.web.api.models import NamedPerson, ReceiptSummary, ReportDetail
 from joindots.web.audited import log_access
 from joindots.web.deps import DB, CurrentUser, State
 
@@ -43,4 +43,10 @@ def everything(request: Request, principal: CurrentUser, db: DB) -> list[ReportD
         details={"receipts": [r.receipt for r in reports]},
     )
     db.commit()
-    return [ReportDetail.model_validate(r, from_attributes=True) for r in reports]
+    people = people_named(db, reports)
+    return [
+        ReportDetail.model_validate(r, from_attributes=True).model_copy(
+            update={"people": [NamedPerson(**vars(n)) for n in people.get(r.event_id, [])]}
+        )
+        for r in reports
+    ]
