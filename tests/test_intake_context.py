@@ -12,7 +12,10 @@ from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import Engine, select, update
+from typer.testing import CliRunner
 
+from joindots.audit.tables import AccessLog
+from joindots.cli.main import app
 from joindots.intake.matching import match_report
 from joindots.intake.routing import load_table
 from joindots.intake.schemas import (
@@ -28,6 +31,7 @@ from joindots.intake.tables import Report
 from joindots.link.instant import matcher_for
 from joindots.link.instant_context import around
 from joindots.link.run import run_linkage
+from joindots.settings import get_settings
 from joindots.store.db import session_scope
 from joindots.store.link_tables import LinkRun, RecordPerson
 from joindots.store.schema import Event, PersonRecord
@@ -262,3 +266,19 @@ def test_a_guest_who_gave_a_first_name_is_matched_to_the_known_person_seen_at_th
         hits = [m for m in report.matches if m.get("found_by") == "context"]
     assert [h["person_id"] for h in hits] == [person]
     assert "seen within a year or living at" in hits[0]["explanation"]["context"]["level"]
+
+
+def test_the_command_line_lists_who_each_report_names_and_logs_the_reading(linked, monkeypatch):
+    known = _a_child_with_someone_around(linked)
+    report = _file(linked, _given(known.child), PersonGiven(forename=known.forename), known.date)
+    monkeypatch.setenv("JOINDOTS_DATABASE_URL", linked.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    shown = CliRunner().invoke(app, ["reports", "--why", "weekly intake check"], env={"COLUMNS": "400"})
+    get_settings.cache_clear()
+    assert shown.exit_code == 0, shown.output
+    assert report.receipt in shown.output
+    assert f"suspect {known.forename}: {known.suspect} (" in shown.output
+    assert "by context: fits best of" in shown.output
+    with session_scope(linked) as s:
+        logged = s.scalars(select(AccessLog).where(AccessLog.justification == "weekly intake check")).one()
+    assert logged.action == "consultation" and report.receipt in logged.details["receipts"]

@@ -1,0 +1,66 @@
+"""`joindots reports`: the reports professionals filed, each person they name and who that is."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from joindots.audit import Action, record_access
+from joindots.cli.common import clear_errors, console, ready_engine
+from joindots.intake.queries import Named, all_reports, people_named
+from joindots.store.db import session_scope
+
+ACTOR = typer.Option("--actor", help="Who is looking (written to the access log).")
+WHY = typer.Option("--why", help="Why you are looking (written to the access log).")
+
+
+def _hit(hit: dict[str, Any]) -> str:
+    line = f"{hit['person_id']} ({hit['match_probability']:.2f}"
+    if hit.get("found_by") == "context":
+        line += f", by context: {hit['explanation']['context']['level']}"
+    return line + ")"
+
+
+def who_is_who(named: Named, matches: list[dict[str, Any]], status: str) -> str:
+    """One named person and who they are: where a full run placed them, else their instant matches."""
+    if named.person_id:
+        return f"{named.label}: in {named.person_id} since a full run"
+    hits = [_hit(h) for h in matches if h.get("record") == named.record and h.get("person_id")]
+    if hits:
+        return f"{named.label}: {', '.join(hits)}"
+    return f"{named.label}: {'not matched yet' if status == 'pending' else 'no one known'}"
+
+
+def reports_cmd(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Reports to show, newest first.")] = 20,
+    actor: Annotated[str, ACTOR] = "cli",
+    why: Annotated[str, WHY] = "reports from professionals",
+) -> None:
+    """Reports from professionals, newest first: where each was routed, each person it names and who
+    they are (instant matches, marked 'by context' where found so, or the person a full run placed
+    them in). Reading is logged as a consultation."""
+    with clear_errors(), session_scope(ready_engine()) as session:
+        reports = all_reports(session, limit)
+        people = people_named(session, reports)
+        table = Table(title=f"reports from professionals: the newest {len(reports)}")
+        for name in ("receipt", "kind", "filed (UTC)", "routed to", "people named"):
+            table.add_column(name)
+        for r in reports:
+            named = [who_is_who(n, r.matches or [], r.match_status) for n in people.get(r.event_id, [])]
+            table.add_row(
+                r.receipt, r.kind.replace("_", " "), r.filed_at.strftime("%Y-%m-%d %H:%M"),
+                f"{r.police_area}, {r.local_authority}", escape("\n".join(named)),
+            )  # fmt: skip
+        console.print(table)
+        if reports:
+            record_access(
+                session, actor=actor, action=Action.CONSULTATION, subject="reports from professionals",
+                justification=why, details={"receipts": [r.receipt for r in reports]},
+            )  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    app.command("reports")(reports_cmd)
