@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select, update
 from typer.testing import CliRunner
 
 from joindots.audit.tables import AccessLog
+from joindots.cli.common import console
 from joindots.cli.main import app
 from joindots.intake.matching import match_report
 from joindots.intake.routing import load_table
@@ -273,7 +274,8 @@ def test_the_command_line_lists_who_each_report_names_and_logs_the_reading(linke
     report = _file(linked, _given(known.child), PersonGiven(forename=known.forename), known.date)
     monkeypatch.setenv("JOINDOTS_DATABASE_URL", linked.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
-    shown = CliRunner().invoke(app, ["reports", "--why", "weekly intake check"], env={"COLUMNS": "400"})
+    monkeypatch.setattr(console, "width", 400)  # a wide terminal: each person on one line
+    shown = CliRunner().invoke(app, ["reports", "--why", "weekly intake check"])
     get_settings.cache_clear()
     assert shown.exit_code == 0, shown.output
     assert report.receipt in shown.output
