@@ -2,9 +2,9 @@
 
 The matching itself is the linkage engine's (`joindots.link.instant.Matcher`, scoring a new record
 with the saved model of the latest run; a partial record, "suspect: Ricky", is also asked of the
-context of the people the report's fuller records matched, `joindots.link.instant_context`). A report stays 'pending' when there is nothing to
-match against yet: no finished linkage run with a saved model, or the linkage engine is not
-installed in this build. The next full linkage run reconciles every record either way, so pending
+context of the people the report's fuller records matched, `joindots.link.instant_context`). A
+report stays 'pending' when there is nothing to match against yet: no finished linkage run with a
+saved model, or the linkage engine is not installed in this build. The next full linkage run reconciles every record either way, so pending
 never means lost. Matching runs after the report is committed: a failure here cannot lose a report.
 """
 
