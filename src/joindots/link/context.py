@@ -710,7 +710,8 @@ def context_pair(
     tier = int((q.tiers == chosen.tier).sum())
     where = ("around it", "one step further out", "named in the same role elsewhere")[chosen.tier]
     fields["context"] = {
-        "level": f"fits best of {len(q)} persons in context; of {tier} {where} ({q.via})",
+        "level": f"fits best of {len(q)} {'person' if len(q) == 1 else 'persons'} in context; "
+        f"of {tier} {where} ({q.via})",
         "weight": shift,
         "bayes_factor": math.pow(2.0, shift),
     }
