@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import delete, select
 
-from joindots.link.frame import FORBIDDEN_COLUMNS, build_frame
-from joindots.link.instant import Matcher, frame_row, matcher_for, rows_like_build_frame
+from joindots.link.frame import FORBIDDEN_COLUMNS, build_frame, load_person_frame
+from joindots.link.instant import Matcher, _records_after, frame_row, matcher_for, rows_like_build_frame
 from joindots.link.scorer import FastScorer, Unsupported
 from joindots.store.db import session_scope
 from joindots.store.schema import PersonRecord
@@ -194,17 +194,15 @@ def test_a_condition_it_cannot_mirror_falls_back_to_splink(world: World) -> None
 def test_records_added_after_warm_up_are_candidates(world: World) -> None:
     matcher = matcher_for(world.engine, world.model)
     assert matcher_for(world.engine, world.model) is matcher  # warm between calls
-    newcomer = {
-        "forename": "Zebedee",
-        "surname": "Quartermaine",
-        "dob": "1987-06-05",
-        "phones": ["+447700900999"],
-    }
+    newcomer = {"forename": "Zebedee", "surname": "Quartermaine", "dob": "1987-06-05"}
     assert matcher.match_frame_row(newcomer) == []
-    matcher.add_records(build_frame(pd.DataFrame([{"unique_id": 10**9, **newcomer}])))
+    stored = _store(world, "instant-test#4", **{**newcomer, "dob": dt.date(1987, 6, 5)})
+    matcher.add_records(load_person_frame(world.engine, [stored]))
     found = matcher.match_frame_row({**newcomer, "forename": "Zeb"})
-    assert [m["record_id"] for m in found] == [10**9]
+    assert [m["record_id"] for m in found] == [stored]
     assert found[0]["person_id"] is None and found[0]["match_probability"] > 0.9
+    with session_scope(world.engine) as session:
+        session.execute(delete(PersonRecord).where(PersonRecord.id == stored))
 
 
 def test_matcher_for_sees_records_stored_and_removed_since_warm_up(world: World) -> None:
@@ -231,6 +229,35 @@ def test_matcher_for_sees_records_stored_and_removed_since_warm_up(world: World)
         session.execute(delete(PersonRecord).where(PersonRecord.id == new_id))
     rebuilt = matcher_for(world.engine, world.model)
     assert rebuilt is not matcher and rebuilt.match_frame_row(query) == []
+
+
+def _store(world: World, record_id: str, **fields: Any) -> int:
+    with session_scope(world.engine) as session:
+        like = session.scalars(select(PersonRecord).limit(1)).one()
+        record = PersonRecord(
+            source_row_id=like.source_row_id, batch_id=like.batch_id, source=like.source,
+            record_id=record_id, role=like.role, **fields,
+        )  # fmt: skip
+        session.add(record)
+        session.flush()
+        return int(record.id)
+
+
+def test_a_record_removed_behind_newer_ones_is_never_listed_and_the_matcher_is_rebuilt(world: World) -> None:
+    first = {"forename": "Philippa", "surname": "Quenby", "dob": dt.date(1981, 5, 6)}
+    removed = _store(world, "instant-test#2", **first)
+    newer = _store(world, "instant-test#3", forename="Tobias", surname="Wraxall", dob=dt.date(1990, 1, 2))
+    matcher = matcher_for(world.engine, world.model)
+    query = {**first, "dob": "1981-05-06"}
+    assert [m["record_id"] for m in matcher.match_frame_row(query)] == [removed]
+    with session_scope(world.engine) as session:
+        session.execute(delete(PersonRecord).where(PersonRecord.id == removed))
+    assert matcher_for(world.engine, world.model) is matcher  # the newest record is still there
+    assert matcher.match_frame_row(query) == []  # never listed, though the index still holds it
+    rebuilt = matcher_for(world.engine, world.model)
+    assert rebuilt is not matcher and rebuilt.match_frame_row(query) == []
+    with session_scope(world.engine) as session:
+        session.execute(delete(PersonRecord).where(PersonRecord.id == newer))
 
 
 @pytest.mark.parametrize(
@@ -288,3 +315,25 @@ def test_records_appended_are_found_by_id_whatever_their_ids(world: World) -> No
     scorer.append(lower.reset_index(drop=True))
     ids = np.concatenate([ids, lower["unique_id"].to_numpy()])
     assert scorer.columns.ids[scorer.positions(ids)].tolist() == ids.tolist()
+
+
+def test_records_taken_in_one_by_one_score_as_records_taken_in_through_pandas(world: World) -> None:
+    """A report's few records join a warm index derived by `frame_row`; the scores are the same as
+    when they are derived by `build_frame` (the path for many)."""
+    frame = world.frame.sort_values("unique_id")
+    last = int(frame["unique_id"].iloc[-40])
+    ways = []
+    for quick in (True, False):
+        matcher = Matcher(world.engine, world.model, threshold=0.0, existing=frame.iloc[:-40].copy())
+        matcher.add_records(_records_after(world.engine, last - 1, quick))
+        ways.append(matcher)
+    taken_in = frame.iloc[-40:]
+    dated = taken_in[taken_in["dob"].notna() & taken_in["surname"].notna()]
+    assert len(dated) >= 10
+    for row in dated.to_dict("records"):
+        query = {k: row[k] for k in ("forename", "surname", "dob", "postcode", "phones")}
+        quick, pandas_way = (m.match_frame_row(query) for m in ways)
+        assert int(row["unique_id"]) in {m["record_id"] for m in quick}  # its own record, taken in
+        assert [(m["record_id"], round(m["match_probability"], 9)) for m in quick] == [
+            (m["record_id"], round(m["match_probability"], 9)) for m in pandas_way
+        ]

@@ -7,7 +7,7 @@ probabilities Splink's `predict_between` gives (new record on the left) in milli
 with a condition the fast scorer cannot mirror is scored with Splink itself (`predict_between`).
 
 `matcher_for` keeps one warm matcher per database and model: records stored since its warm-up are
-added to it before it is handed out, and it is rebuilt if records were removed. The person each
+added to it before it is handed out, and it is rebuilt once a removed record turns up. The person each
 candidate belongs to is read at query time, so decisions and runs since the warm-up are seen.
 """
 
@@ -82,6 +82,7 @@ class Matcher:
         self.engine, self.threshold, self.model = engine, threshold, model
         self.existing = load_person_frame(engine) if existing is None else existing
         self.max_id = int(self.existing["unique_id"].max()) if len(self.existing) else 0
+        self.stale = False  # a record it holds was removed from the database since
         self.fast: FastScorer | None = None
         self.splink: SplinkScorer | None = None
         if not use_splink:
@@ -160,7 +161,12 @@ class Matcher:
         return self._candidates(rows)
 
     def _candidates(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        person_of = _persons(self.engine, [r["record_id"] for r in rows])
+        """One candidate per person, best first; a record removed since the warm-up is never one
+        (and marks the matcher stale, so `matcher_for` builds it again)."""
+        stored, person_of = _persons(self.engine, [r["record_id"] for r in rows])
+        if len(stored) < len({r["record_id"] for r in rows}):
+            self.stale = True
+            rows = [r for r in rows if r["record_id"] in stored]
         best: dict[str, dict[str, Any]] = {}
         for row in rows:
             person = person_of.get(row["record_id"])
@@ -268,13 +274,16 @@ def _splink_rows(scored: pd.DataFrame, model: dict[str, Any]) -> list[dict[str, 
     ]
 
 
-def _persons(engine: Engine, record_ids: list[int]) -> dict[int, str]:
+def _persons(engine: Engine, record_ids: list[int]) -> tuple[set[int], dict[int, str]]:
+    """Which of these records are still stored, and the person each placed one is in now."""
     if not record_ids:
-        return {}
-    query = select(RecordPerson.person_record_id, RecordPerson.person_id)
+        return set(), {}
+    query = select(PersonRecord.id, RecordPerson.person_id).outerjoin(
+        RecordPerson, RecordPerson.person_record_id == PersonRecord.id
+    )
     with engine.connect() as conn:
-        rows = conn.execute(query.where(RecordPerson.person_record_id.in_(record_ids))).all()
-    return {int(r): p for r, p in rows}
+        rows = conn.execute(query.where(PersonRecord.id.in_(record_ids))).all()
+    return {int(r) for r, _ in rows}, {int(r): p for r, p in rows if p is not None}
 
 
 _CACHE: dict[tuple[str, int], tuple[dict[str, Any], float, Matcher]] = {}
@@ -282,23 +291,26 @@ _LOCK = threading.Lock()
 CACHED_MATCHERS = 2
 
 
-def _stored(engine: Engine) -> tuple[int, int]:
+def _top(engine: Engine) -> int:
+    """The highest record id stored (an index lookup: counting a million records took 80-150 ms,
+    paid by every report)."""
     with engine.connect() as conn:
-        count, top = conn.execute(select(func.count(PersonRecord.id), func.max(PersonRecord.id))).one()
-    return int(count or 0), int(top or 0)
+        return int(conn.execute(select(func.max(PersonRecord.id))).scalar() or 0)
 
 
 def matcher_for(engine: Engine, model: dict[str, Any], threshold: float = DEFAULT_THRESHOLD) -> Matcher:
-    """A warm matcher for this database and model, kept between calls and brought up to date."""
+    """A warm matcher for this database and model, kept between calls and brought up to date: records
+    stored since are added; it is built again once a removed record has turned up as a candidate
+    (never listed) or the newest ones were removed."""
     key = (str(engine.url), id(engine))
     with _LOCK:
-        count, top = _stored(engine)
+        top = _top(engine)
         cached = _CACHE.get(key)
         if cached is not None and cached[0] == model and cached[1] == threshold:
             matcher = cached[2]
-            if top > matcher.max_id:
-                matcher.add_records(_records_after(engine, matcher.max_id))
-            if matcher.count == count:
+            if not matcher.stale and top >= matcher.max_id:
+                if top > matcher.max_id:
+                    matcher.add_records(_records_after(engine, matcher.max_id, matcher.quick_rows))
                 return matcher
         _CACHE.pop(key, None)
         while len(_CACHE) >= CACHED_MATCHERS:  # the oldest database's matcher goes first
@@ -308,7 +320,16 @@ def matcher_for(engine: Engine, model: dict[str, Any], threshold: float = DEFAUL
         return matcher
 
 
-def _records_after(engine: Engine, record_id: int) -> pd.DataFrame:
+FEW = 100  # records stored since the warm-up derived one by one (`frame_row`), not through pandas
+
+
+def _records_after(engine: Engine, record_id: int, quick_rows: bool) -> pd.DataFrame:
+    """Records stored since `record_id`, derived as `build_frame` derives them (a report's few
+    records by `frame_row`: pandas' fixed cost per call was most of a report's index update)."""
     with engine.connect() as conn:
         ids = list(conn.scalars(select(PersonRecord.id).where(PersonRecord.id > record_id)))
-    return load_person_frame(engine, ids) if ids else pd.DataFrame()
+    if not ids:
+        return pd.DataFrame()
+    if quick_rows and len(ids) <= FEW:
+        return pd.DataFrame([frame_row(row) for row in load_person_rows(engine, ids)])
+    return load_person_frame(engine, ids)
