@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import random
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -337,3 +338,33 @@ def test_records_taken_in_one_by_one_score_as_records_taken_in_through_pandas(wo
         assert [(m["record_id"], round(m["match_probability"], 9)) for m in quick] == [
             (m["record_id"], round(m["match_probability"], 9)) for m in pandas_way
         ]
+
+
+def test_a_report_matched_while_records_are_taken_in_waits_for_them(world: World) -> None:
+    """The web files reports from a thread pool: a match never reads the index half extended."""
+    frame = world.frame.sort_values("unique_id")
+    matcher = Matcher(world.engine, world.model, existing=frame.iloc[:-1].copy())
+    assert matcher.fast is not None
+    last = frame.iloc[-1].to_dict()
+    query = {k: last[k] for k in ("forename", "surname", "dob", "postcode") if last[k] is not None}
+    entered, release = threading.Event(), threading.Event()
+    append = matcher.fast.append
+
+    def slow_append(new: pd.DataFrame) -> None:
+        entered.set()
+        assert release.wait(10)
+        append(new)
+
+    matcher.fast.append = slow_append  # type: ignore[method-assign]
+    taking_in = threading.Thread(target=matcher.add_records, args=(frame.iloc[-1:].copy(),))
+    taking_in.start()
+    assert entered.wait(10)
+    found: list[list[dict[str, Any]]] = []
+    matching = threading.Thread(target=lambda: found.append(matcher.match_frame_row(query)))
+    matching.start()
+    matching.join(0.3)
+    assert matching.is_alive() and not found  # waiting for the records being taken in
+    release.set()
+    taking_in.join(10)
+    matching.join(10)
+    assert int(last["unique_id"]) in {m["record_id"] for m in found[0]}

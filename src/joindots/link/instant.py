@@ -83,6 +83,9 @@ class Matcher:
         self.existing = load_person_frame(engine) if existing is None else existing
         self.max_id = int(self.existing["unique_id"].max()) if len(self.existing) else 0
         self.stale = False  # a record it holds was removed from the database since
+        # one report at a time: the web serves reports from a thread pool, and neither the index being
+        # extended nor a Splink scorer's DuckDB connection is safe to use from two threads at once
+        self.lock = threading.RLock()
         self.fast: FastScorer | None = None
         self.splink: SplinkScorer | None = None
         if not use_splink:
@@ -105,6 +108,10 @@ class Matcher:
         """Records stored since the warm-up become candidates."""
         if frame.empty:
             return
+        with self.lock:
+            self._add_records(frame)
+
+    def _add_records(self, frame: pd.DataFrame) -> None:
         if self.fast is not None:
             self.fast.append(frame)
         else:
@@ -128,6 +135,12 @@ class Matcher:
         left without a candidate at `strict` (the run's match threshold) is also asked of the context
         of the persons the others matched at `strict`, with the run's `shares` of the context's tiers
         (joindots.link.instant_context). A context match comes first in its record's list."""
+        with self.lock:
+            return self._match_event_records(record_ids, shares, strict)
+
+    def _match_event_records(
+        self, record_ids: list[int], shares: dict[str, list[float]], strict: float
+    ) -> dict[int, list[dict[str, Any]]]:
         found = {record_id: self.match_record_id(record_id) for record_id in record_ids}
         if self.fast is None or not shares:
             return found
@@ -151,6 +164,10 @@ class Matcher:
         return self._match(build_frame(pd.DataFrame([raw])).to_dict("records")[0])
 
     def _match(self, row: dict[str, Any]) -> list[dict[str, Any]]:
+        with self.lock:
+            return self._score(row)
+
+    def _score(self, row: dict[str, Any]) -> list[dict[str, Any]]:
         if self.fast is not None:
             scored = self.fast.score(row, self.threshold)
             rows = _fast_rows(scored, self.fast.labels())
