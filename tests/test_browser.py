@@ -55,6 +55,7 @@ class Served:
     base: str
     person: str  # a person with records from several sources
     surname: str
+    named: dict[str, str]  # one of their records with a date of birth, as a reporter would name them
 
 
 def _a_person_to_find(engine) -> tuple[str, str]:
@@ -72,6 +73,24 @@ def _a_person_to_find(engine) -> tuple[str, str]:
     return person, next(surname for pid, _, surname in rows if pid == person)
 
 
+def _as_named(engine, person: str) -> dict[str, str]:
+    """One of the person's records with a full name and a date of birth, as a report's form fields."""
+    with session_scope(engine) as s:
+        record = s.scalars(
+            select(PersonRecord)
+            .join(RecordPerson, RecordPerson.person_record_id == PersonRecord.id)
+            .where(
+                RecordPerson.person_id == person,
+                PersonRecord.forename.is_not(None),
+                PersonRecord.surname.is_not(None),
+                PersonRecord.dob.is_not(None),
+            )
+            .order_by(PersonRecord.id)
+            .limit(1)
+        ).one()
+        return {"forename": record.forename, "surname": record.surname, "dob": record.dob.isoformat()}
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The app on a random loopback port, in a thread, over a real linked world (shared by the tests)."""
@@ -85,7 +104,7 @@ def served(tmp_path_factory):
     deadline = time.monotonic() + 15
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
-    yield Served(f"http://127.0.0.1:{port}", person, surname)
+    yield Served(f"http://127.0.0.1:{port}", person, surname, _as_named(engine, person))
     server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()
@@ -205,3 +224,39 @@ def test_a_reporter_files_a_report_and_is_refused_person_pages(served, browser, 
     refused = page.goto(served.base + f"/people/{served.person}")
     assert refused is not None and refused.status == 403 and served.surname not in page.content()
     assert errors == [] or all("403" in e for e in errors), errors
+
+
+def test_a_report_naming_a_known_person_is_matched_at_once_and_an_analyst_follows_it(served, browser, shots):
+    errors: list[str] = []
+    page = _page(browser, errors)
+    _sign_in(page, served.base, "reporter1")
+    page.goto(served.base + "/reports/new/duty")
+    for name, value in {
+        "reporter_name": "Harriet Oakenshaw",
+        "reporter_role": "Designated safeguarding lead",
+        "reporter_organisation": "Moorside Academy",
+        "child_forename": served.named["forename"],
+        "child_surname": served.named["surname"],
+        "child_dob": served.named["dob"],
+        "suspect_forename": "Dorian",
+        "location_postcode": "BD7 1AA",
+        "occurred_on": "2024-03-01",
+    }.items():
+        page.fill(f"[name={name}]", value)
+    page.fill("[name=what_happened]", "Seen getting into a car with an older man after school.")
+    page.click("text=File the report")
+    receipt = page.inner_text("#receipt-ref")
+    assert served.person not in page.content()  # a reporter is told it is filed, not who is known
+
+    page = _page(browser, errors)
+    _sign_in(page, served.base, "analyst1", PURPOSE)
+    page.click("text=Reports received")
+    row = page.locator("tr", has_text=receipt)
+    assert "matched" in row.inner_text()
+    named = row.locator("ul.hits li", has_text=served.named["surname"])
+    assert named.locator(f"a[href='/people/{served.person}']").count() == 1  # the child, known at once
+    page.screenshot(path=str(shots / "reports.png"), full_page=True)
+    named.locator(f"a[href='/people/{served.person}']").click()
+    page.wait_for_selector("#network[data-ready=true]", timeout=20_000)
+    assert served.surname in page.content()
+    assert errors == [], errors
