@@ -17,11 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from joindots.link.frame import FORBIDDEN_COLUMNS, build_frame, load_person_frame
 from joindots.link.instant import Matcher, _records_after, frame_row, matcher_for, rows_like_build_frame
-from joindots.link.scorer import FastScorer, Unsupported
+from joindots.link.scorer import FastScorer, Growing, Unsupported
 from joindots.store.db import session_scope
 from joindots.store.schema import PersonRecord
 from link_model_world import World, build_world
@@ -368,3 +370,31 @@ def test_a_report_matched_while_records_are_taken_in_waits_for_them(world: World
     taking_in.join(10)
     matching.join(10)
     assert int(last["unique_id"]) in {m["record_id"] for m in found[0]}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.integers(-5, 5), max_size=40), st.integers(0, 3)), max_size=30))
+def test_an_array_grown_in_place_holds_what_concatenating_would(steps: list[tuple[list[int], int]]) -> None:
+    """`Growing.extend(more, at)` = the first `at` values (all by default) followed by `more`."""
+    growing, expected = Growing(np.empty(0, dtype=np.int64)), np.empty(0, dtype=np.int64)
+    for more, back in steps:
+        at = max(len(expected) - back, 0) if back else None
+        kept = expected if at is None else expected[:at]
+        expected = np.concatenate([kept, np.array(more, dtype=np.int64)])
+        assert growing.extend(np.array(more, dtype=np.int64), at).tolist() == expected.tolist()
+
+
+def test_a_reports_records_are_taken_in_without_copying_the_rows_before_them(world: World) -> None:
+    """The first report's records make room (the warm-up's index is exact, as a full run's is)."""
+    frame = world.frame.sort_values("unique_id")
+    fast = FastScorer(world.model, frame.iloc[:-3].copy())
+    fast.append(frame.iloc[[-3]].copy())
+    before = {c: fast.columns.codes[c] for c in fast.columns.scalar} | {"ids": fast.columns.ids}
+    fast.positions(frame["unique_id"].iloc[:3])
+    for at in (-2, -1):
+        fast.append(frame.iloc[[at]].copy())
+        assert fast.positions([int(frame["unique_id"].iloc[at])]).tolist() == [len(fast) - 1]  # the last row
+    after = {c: fast.columns.codes[c] for c in fast.columns.scalar} | {"ids": fast.columns.ids}
+    for name, values in before.items():
+        assert np.shares_memory(values, after[name]), name  # written after them, not copied with them
+        assert after[name][: len(values)].tolist() == values.tolist()

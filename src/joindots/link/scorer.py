@@ -89,6 +89,41 @@ def _as_scalar(value: Any) -> Any:
     return value
 
 
+class Growing:
+    """An array taken in a few rows at a time (a report's records) into room kept spare, so a report
+    does not copy the million rows before it; `values` is a view of what is filled. The first fill is
+    exact (a full run's index never grows); when the room runs out it grows by an eighth of the
+    length, so each row is copied a few times at most."""
+
+    def __init__(self, values: np.ndarray):
+        self._buffer = self.values = values
+
+    def extend(self, more: np.ndarray, at: int | None = None) -> np.ndarray:
+        """`more` written from `at` (the end by default: a slot kept last is written over) on."""
+        n, k = len(self.values) if at is None else at, len(more)
+        if n + k > len(self._buffer):
+            room = max((n + k) // 8, 64) if len(self._buffer) else 0
+            bigger = np.empty(n + k + room, dtype=self._buffer.dtype)
+            bigger[:n] = self.values[:n]
+            self._buffer = bigger
+        self._buffer[n : n + k] = more
+        self.values = self._buffer[: n + k]
+        return self.values
+
+
+class Grown:
+    """Named arrays each grown in place (`Growing`); an array set anew elsewhere starts afresh."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, Growing] = {}
+
+    def extend(self, name: str, current: np.ndarray, more: np.ndarray, at: int | None = None) -> np.ndarray:
+        growing = self._arrays.get(name)
+        if growing is None or growing.values is not current:
+            growing = self._arrays[name] = Growing(current)
+        return growing.extend(more, at)
+
+
 class Columns:
     """The existing records' matching columns, encoded once: scalars as codes into one shared
     vocabulary (so `forename_l = surname_r` compares codes), lists as the codes of their distinct
@@ -106,6 +141,7 @@ class Columns:
         self.offsets = {c: np.zeros(1, dtype=np.int64) for c in self.lists}
         self.list_nulls = {c: np.empty(0, dtype=bool) for c in self.lists}
         self.ids = np.empty(0, dtype=np.int64)
+        self._grown = Grown()
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -131,11 +167,12 @@ class Columns:
         )
 
     def append(self, frame: pd.DataFrame) -> None:
+        grow = self._grown.extend
         for c in self.scalar:
-            self.codes[c] = np.concatenate([self.codes[c], self._encode(frame[c])])
+            self.codes[c] = grow(f"codes {c}", self.codes[c], self._encode(frame[c]))
         for c in self.lists:
             self._append_list(c, frame[c].to_numpy(dtype=object))
-        self.ids = np.concatenate([self.ids, frame["unique_id"].to_numpy(dtype=np.int64)])
+        self.ids = grow("ids", self.ids, frame["unique_id"].to_numpy(dtype=np.int64))
 
     def _append_list(self, column: str, values: np.ndarray) -> None:
         n = len(values)
@@ -146,10 +183,10 @@ class Columns:
         pairs = sorted_distinct(exploded.index.to_numpy(dtype=np.int64) * SHIFT + codes)  # distinct, by row
         rows, codes = pairs // SHIFT, pairs % SHIFT
         lengths = np.bincount(rows, minlength=n)
-        offsets = self.offsets[column]
-        self.flat[column] = np.concatenate([self.flat[column], codes.astype(np.int32)])
-        self.offsets[column] = np.concatenate([offsets, offsets[-1] + np.cumsum(lengths)])
-        self.list_nulls[column] = np.concatenate([self.list_nulls[column], nulls])
+        offsets, grow = self.offsets[column], self._grown.extend
+        self.flat[column] = grow(f"flat {column}", self.flat[column], codes.astype(np.int32))
+        self.offsets[column] = grow(f"offsets {column}", offsets, offsets[-1] + np.cumsum(lengths))
+        self.list_nulls[column] = grow(f"nulls {column}", self.list_nulls[column], nulls)
 
     def elements(self, column: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The element codes of `rows`, flat, and for each element the position of its row in `rows`."""
@@ -176,13 +213,13 @@ class Columns:
         n, have = len(self.words), len(self._words_array) - 1
         if have == n:
             return
-        have = max(have, 0)
+        have, grow = max(have, 0), self._grown.extend  # the null slot, last, is written over
         new = self.words[have:]
         texts = [str(w) for w in new]
-        self._words_array = np.concatenate([self._words_array[:have], np.array([*new, None], dtype=object)])
-        self._texts_array = np.concatenate([self._texts_array[:have], np.array([*texts, ""], dtype=object)])
+        self._words_array = grow("words", self._words_array, np.array([*new, None], dtype=object), have)
+        self._texts_array = grow("texts", self._texts_array, np.array([*texts, ""], dtype=object), have)
         lengths = np.fromiter(map(len, texts), float, len(texts))
-        self._lengths_array = np.concatenate([self._lengths_array[:have], lengths, [0.0]])
+        self._lengths_array = grow("lengths", self._lengths_array, np.append(lengths, 0.0), have)
 
 
 class Query:
@@ -871,6 +908,7 @@ class FastScorer:
         self.lookups = list(shared.values())
         self.tf_counts = {c: np.zeros(0, dtype=np.int64) for c in self.tf_columns}
         self.tf_totals = dict.fromkeys(self.tf_columns, 0)
+        self._grown = Grown()
         self.columns.append(frame)
         for index in self.indexes:
             index.build(frame)
@@ -885,10 +923,11 @@ class FastScorer:
         for c in self.tf_columns:
             codes = self.columns.codes[c][start:]
             codes = codes[codes != NULL]
-            size = max(len(self.columns.words), len(self.tf_counts[c]))
-            counts = np.zeros(size, dtype=np.int64)
-            counts[: len(self.tf_counts[c])] = self.tf_counts[c]
-            np.add.at(counts, codes, 1)
+            counts = self.tf_counts[c]
+            if len(self.columns.words) > len(counts):  # words new since: counted from nought
+                more = np.zeros(len(self.columns.words) - len(counts), dtype=np.int64)
+                counts = self._grown.extend(f"terms {c}", counts, more)
+            np.add.at(counts, codes, 1)  # in place: readers hold the matcher's lock
             self.tf_counts[c], self.tf_totals[c] = counts, self.tf_totals[c] + len(codes)
 
     def append(self, frame: pd.DataFrame) -> None:
@@ -994,8 +1033,8 @@ class FastScorer:
             if self._position is not None and known and added.min() > self._position[0][-1]:
                 order = np.argsort(added, kind="stable")  # records stored since: ids above all others
                 ids, rows = self._position
-                rows = np.concatenate([rows, (order + known).astype(np.int32)])
-                self._position = (np.concatenate([ids, added[order]]), rows)
+                rows = self._grown.extend("rows", rows, (order + known).astype(np.int32))
+                self._position = (self._grown.extend("ids", ids, added[order]), rows)
             else:
                 order = np.argsort(self.columns.ids, kind="stable")
                 self._position = (self.columns.ids[order], order.astype(np.int32))
