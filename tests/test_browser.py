@@ -196,24 +196,31 @@ def test_an_analyst_searches_opens_a_person_and_network_and_decides(served, brow
     assert errors == [], errors  # no script errors, and nothing the CSP had to block
 
 
+def _fill_duty_report(page, fields: dict[str, str], what_happened: str) -> None:
+    """A school's safeguarding lead reports a child and "Dorian", met near a Bradford postcode."""
+    reporter = {
+        "reporter_name": "Harriet Oakenshaw",
+        "reporter_role": "Designated safeguarding lead",
+        "reporter_organisation": "Moorside Academy",
+        "suspect_forename": "Dorian",
+        "location_postcode": "BD7 1AA",
+        "occurred_on": "2024-03-01",
+    }
+    for name, value in (reporter | fields).items():
+        page.fill(f"[name={name}]", value)
+    page.fill("[name=what_happened]", what_happened)
+
+
 def test_a_reporter_files_a_report_and_is_refused_person_pages(served, browser, shots):
     errors: list[str] = []
     page = _page(browser, errors)
     _sign_in(page, served.base, "reporter1")
     page.click("text=File a report")
-    for name, value in {
-        "reporter_name": "Harriet Oakenshaw",
-        "reporter_role": "Designated safeguarding lead",
-        "reporter_organisation": "Moorside Academy",
-        "child_forename": "Maisie",
-        "child_surname": "Tenterden",
-        "suspect_forename": "Dorian",
-        "suspect_phones": "07700 900123",
-        "location_postcode": "BD7 1AA",
-        "occurred_on": "2024-03-01",
-    }.items():
-        page.fill(f"[name={name}]", value)
-    page.fill("[name=what_happened]", "Pupil disclosed lifts and alcohol from an older man.")
+    _fill_duty_report(
+        page,
+        {"child_forename": "Maisie", "child_surname": "Tenterden", "suspect_phones": "07700 900123"},
+        "Pupil disclosed lifts and alcohol from an older man.",
+    )
     page.screenshot(path=str(shots / "report_form.png"), full_page=True)
     page.click("text=File the report")
     receipt = page.inner_text("#receipt-ref")
@@ -231,19 +238,8 @@ def test_a_report_naming_a_known_person_is_matched_at_once_and_an_analyst_follow
     page = _page(browser, errors)
     _sign_in(page, served.base, "reporter1")
     page.goto(served.base + "/reports/new/duty")
-    for name, value in {
-        "reporter_name": "Harriet Oakenshaw",
-        "reporter_role": "Designated safeguarding lead",
-        "reporter_organisation": "Moorside Academy",
-        "child_forename": served.named["forename"],
-        "child_surname": served.named["surname"],
-        "child_dob": served.named["dob"],
-        "suspect_forename": "Dorian",
-        "location_postcode": "BD7 1AA",
-        "occurred_on": "2024-03-01",
-    }.items():
-        page.fill(f"[name={name}]", value)
-    page.fill("[name=what_happened]", "Seen getting into a car with an older man after school.")
+    child = {f"child_{field}": value for field, value in served.named.items()}
+    _fill_duty_report(page, child, "Seen getting into a car with an older man after school.")
     page.click("text=File the report")
     receipt = page.inner_text("#receipt-ref")
     assert served.person not in page.content()  # a reporter is told it is filed, not who is known
