@@ -6,6 +6,7 @@ JOINDOTS_SCREENSHOTS (or the test's tmp folder)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -251,6 +252,7 @@ def test_a_report_naming_a_known_person_is_matched_at_once_and_an_analyst_follow
     assert "matched" in row.inner_text()
     named = row.locator("ul.hits li", has_text=served.named["surname"])
     assert named.locator(f"a[href='/people/{served.person}']").count() == 1  # the child, known at once
+    assert re.search(r"aged \d+ at the time", named.inner_text())  # how old on the report's date
     page.screenshot(path=str(shots / "reports.png"), full_page=True)
     named.locator(f"a[href='/people/{served.person}']").click()
     page.wait_for_selector("#network[data-ready=true]", timeout=20_000)

@@ -7,7 +7,9 @@ The world is the shared linked web world (made, ingested and linked as `joindots
 
 from __future__ import annotations
 
+import datetime as dt
 import random
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -18,6 +20,7 @@ from joindots.audit.tables import AccessLog
 from joindots.cli.common import console
 from joindots.cli.main import app
 from joindots.intake.matching import match_report
+from joindots.intake.queries import age_on, ages_then, people_named
 from joindots.intake.routing import load_table
 from joindots.intake.schemas import (
     DutyToReport,
@@ -175,7 +178,9 @@ def test_after_the_next_full_run_the_page_shows_where_the_run_placed_the_suspect
         f'suspect {known.forename}: in <a href="/people/{known.suspect}">{known.suspect}</a> since a full run'
     )
     assert placed in page  # the full run's context step agrees with the instant match
+    aged = _age_shown(page[page.index(placed) :].split("</li>")[0])
     people = admin.get("/api/reports").json()[0]["people"]
+    assert [p["age_then"] for p in people if p["person_id"] == known.suspect] == [aged]
     assert {"label": f"suspect {known.forename}", "person_id": known.suspect} in [
         {k: p[k] for k in ("label", "person_id")} for p in people
     ]
@@ -284,3 +289,81 @@ def test_the_command_line_lists_who_each_report_names_and_logs_the_reading(linke
     with session_scope(linked) as s:
         logged = s.scalars(select(AccessLog).where(AccessLog.justification == "weekly intake check")).one()
     assert logged.action == "consultation" and report.receipt in logged.details["receipts"]
+
+
+def _person_of(engine: Engine, record: int) -> tuple[str, set]:
+    """A record's person and the birth dates that person's records give."""
+    with session_scope(engine) as s:
+        person = s.scalar(select(RecordPerson.person_id).where(RecordPerson.person_record_id == record))
+        births = s.scalars(
+            select(PersonRecord.dob)
+            .join(RecordPerson, RecordPerson.person_record_id == PersonRecord.id)
+            .where(RecordPerson.person_id == person, PersonRecord.dob.is_not(None))
+        )
+        return person, set(births)
+
+
+def _age_shown(line: str) -> int:
+    said = re.search(r"aged (\d+) at the time", line)
+    assert said, f"no age in {line!r}"
+    return int(said.group(1))
+
+
+def test_each_person_a_report_names_shows_their_age_on_the_reports_date(linked, monkeypatch):
+    """A victim of fourteen, or a 'suspect' matched to a child, shows at once: the page, the API and
+    the command line give each matched person's age on the report's date, from their birth date."""
+    known = _a_child_with_someone_around(linked)
+    report = _file(linked, _given(known.child), PersonGiven(forename=known.forename), known.date)
+    child, child_births = _person_of(linked, known.child.id)
+    suspect, suspect_births = _person_of(linked, _suspect_hits(linked, report)[0]["record_id"])
+    assert suspect == known.suspect and suspect_births  # a full record: a birth date
+    could_be = {
+        p: {age_on(born, known.date) for born in b}
+        for p, b in ((child, child_births), (suspect, suspect_births))
+    }
+
+    admin = make_client(linked)
+    add_user(linked, "admin9", "admin")
+    sign_in(admin, "admin9")
+    page = admin.get("/reports").text
+    lines = {p: page[page.index(f'<a href="/people/{p}">') :].split("</li>")[0] for p in could_be}
+    shown = {p: _age_shown(line) for p, line in lines.items()}
+    assert all(shown[p] in could_be[p] for p in could_be)
+    assert shown[child] < 18  # a child on the report's date
+
+    matches = admin.get("/api/reports").json()[0]["matches"]
+    assert {m["person_id"]: m["age_then"] for m in matches if m["person_id"] in shown} == shown
+
+    monkeypatch.setenv("JOINDOTS_DATABASE_URL", linked.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    monkeypatch.setattr(console, "width", 400)
+    told = CliRunner().invoke(app, ["reports", "--why", "ages check"])
+    get_settings.cache_clear()
+    assert f"suspect {known.forename}: {suspect} (" in told.output
+    assert f"aged {shown[suspect]} at the time" in told.output.split(f"suspect {known.forename}:")[1]
+
+
+def test_a_person_born_after_the_reports_date_has_no_age(linked):
+    known = _a_child_with_someone_around(linked)
+    before = known.child.dob - dt.timedelta(days=30)
+    report = _file(linked, _given(known.child), PersonGiven(forename=known.forename), before)
+    child, _ = _person_of(linked, known.child.id)
+    with session_scope(linked) as s:
+        stored = s.scalars(select(Report).where(Report.id == report.id)).one()
+        ages = ages_then(s, [stored], people_named(s, [stored]))
+    assert any(m["person_id"] == child for m in report.matches)  # matched, yet no age
+    assert (report.id, child) not in ages
+
+
+@pytest.mark.parametrize(
+    ("born", "on", "age"),
+    [
+        (dt.date(2010, 3, 2), dt.date(2024, 3, 1), 13),
+        (dt.date(2010, 3, 2), dt.date(2024, 3, 2), 14),
+        (dt.date(2008, 2, 29), dt.date(2024, 2, 28), 15),
+        (dt.date(2008, 2, 29), dt.date(2024, 2, 29), 16),
+        (dt.date(2008, 2, 29), dt.date(2023, 3, 1), 15),
+    ],
+)
+def test_an_age_is_counted_in_whole_years_birthdays_included(born, on, age):
+    assert age_on(born, on) == age

@@ -10,25 +10,30 @@ from rich.table import Table
 
 from joindots.audit import Action, record_access
 from joindots.cli.common import clear_errors, console, ready_engine
-from joindots.intake.queries import Named, all_reports, people_named
+from joindots.intake.queries import Named, ages_then, all_reports, people_named
 from joindots.store.db import session_scope
 
 ACTOR = typer.Option("--actor", help="Who is looking (written to the access log).")
 WHY = typer.Option("--why", help="Why you are looking (written to the access log).")
 
 
-def _hit(hit: dict[str, Any]) -> str:
+def _aged(ages: dict[str, int], person: str) -> str:
+    return f", aged {ages[person]} at the time" if person in ages else ""
+
+
+def _hit(hit: dict[str, Any], ages: dict[str, int]) -> str:
     line = f"{hit['person_id']} ({hit['match_probability']:.2f}"
     if hit.get("found_by") == "context":
         line += f", by context: {hit['explanation']['context']['level']}"
-    return line + ")"
+    return line + _aged(ages, hit["person_id"]) + ")"
 
 
-def who_is_who(named: Named, matches: list[dict[str, Any]], status: str) -> str:
-    """One named person and who they are: where a full run placed them, else their instant matches."""
+def who_is_who(named: Named, matches: list[dict[str, Any]], status: str, ages: dict[str, int]) -> str:
+    """One named person and who they are: where a full run placed them, else their instant matches;
+    `ages`: each person's age on the report's date, where known."""
     if named.person_id:
-        return f"{named.label}: in {named.person_id} since a full run"
-    hits = [_hit(h) for h in matches if h.get("record") == named.record and h.get("person_id")]
+        return f"{named.label}: in {named.person_id} since a full run{_aged(ages, named.person_id)}"
+    hits = [_hit(h, ages) for h in matches if h.get("record") == named.record and h.get("person_id")]
     if hits:
         return f"{named.label}: {', '.join(hits)}"
     return f"{named.label}: {'not matched yet' if status == 'pending' else 'no one known'}"
@@ -41,15 +46,19 @@ def reports_cmd(
 ) -> None:
     """Reports from professionals, newest first: where each was routed, each person it names and who
     they are (instant matches, marked 'by context' where found so, or the person a full run placed
-    them in). Reading is logged as a consultation."""
+    them in), with their age on the report's date. Reading is logged as a consultation."""
     with clear_errors(), session_scope(ready_engine()) as session:
         reports = all_reports(session, limit)
         people = people_named(session, reports)
+        ages = ages_then(session, reports, people)
         table = Table(title=f"reports from professionals: the newest {len(reports)}")
         for name in ("receipt", "kind", "filed (UTC)", "routed to", "people named"):
             table.add_column(name)
         for r in reports:
-            named = [who_is_who(n, r.matches or [], r.match_status) for n in people.get(r.event_id, [])]
+            theirs = {person: age for (report, person), age in ages.items() if report == r.id}
+            named = [
+                who_is_who(n, r.matches or [], r.match_status, theirs) for n in people.get(r.event_id, [])
+            ]
             table.add_row(
                 r.receipt, r.kind.replace("_", " "), r.filed_at.strftime("%Y-%m-%d %H:%M"),
                 f"{r.police_area}, {r.local_authority}", escape("\n".join(named)),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import datetime as dt
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from joindots.intake.tables import Report
 from joindots.store.link_tables import RecordPerson
-from joindots.store.schema import PersonRecord
+from joindots.store.schema import Event, PersonRecord
 
 
 def own_reports(session: Session, username: str, limit: int = 200) -> list[Report]:
@@ -51,3 +52,46 @@ def people_named(session: Session, reports: list[Report]) -> dict[int, list[Name
         label = " ".join(part for part in (role.replace("_", " "), forename, surname) if part)
         named[int(event)].append(Named(int(record), label, person))
     return dict(named)
+
+
+def age_on(born: dt.date, on: dt.date) -> int:
+    """Whole years from `born` to `on`, the birthday itself counted (born 29 February: 1 March)."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def ages_then(
+    session: Session, reports: list[Report], named: dict[int, list[Named]]
+) -> dict[tuple[int, str], int]:
+    """How old each person a report names or matches was on the report's date: (report id, person
+    id) -> years, from the birth date most of that person's records give. A suspect matched to a
+    child of eleven, or a victim of fourteen, shows at once; no entry where the report has no date
+    or the person no birth date (or was not born yet)."""
+    persons_of: dict[int, set[str]] = defaultdict(set)
+    for r in reports:
+        persons_of[r.id] |= {h["person_id"] for h in r.matches or [] if h.get("person_id")}
+        persons_of[r.id] |= {n.person_id for n in named.get(r.event_id or -1, []) if n.person_id}
+    wanted = sorted(set().union(*persons_of.values())) if persons_of else []
+    events = [r.event_id for r in reports if r.event_id is not None]
+    if not wanted or not events:
+        return {}
+    dates: dict[int, dt.date] = {
+        e: on for e, on in session.execute(select(Event.id, Event.date).where(Event.id.in_(events))) if on
+    }
+    births: dict[str, Counter[dt.date]] = defaultdict(Counter)
+    for start in range(0, len(wanted), 5000):
+        query = (
+            select(RecordPerson.person_id, PersonRecord.dob)
+            .join(PersonRecord, PersonRecord.id == RecordPerson.person_record_id)
+            .where(RecordPerson.person_id.in_(wanted[start : start + 5000]), PersonRecord.dob.is_not(None))
+        )
+        for person, born in session.execute(query):
+            if born is not None:
+                births[person][born] += 1
+    birth = {p: max(c.items(), key=lambda kv: (kv[1], -kv[0].toordinal()))[0] for p, c in births.items()}
+    return {
+        (r.id, person): age_on(birth[person], on)
+        for r in reports
+        if (on := dates.get(r.event_id or -1)) is not None
+        for person in persons_of[r.id]
+        if person in birth and birth[person] <= on
+    }

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from joindots.errors import Conflict, NotFound
+from joindots.intake.queries import age_on
 from joindots.link.decisions import Outcome, decide_in
 from joindots.link.review import decided
 from joindots.store.link_tables import MatchPair
@@ -73,6 +74,6 @@ def age_if_same(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str | Non
     born, on = date.fromisoformat(dated["dob"]), date.fromisoformat(event["date"])
     if on < born:
         return f"not born yet at the {event['type'].replace('_', ' ')} of {on}"
-    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    age = age_on(born, on)
     role = f", named as {undated['role']}" if undated.get("role") else ""
     return f"aged {age} at the {event['type'].replace('_', ' ')} of {on}{role}"

@@ -146,11 +146,13 @@ class ReceiptSummary(BaseModel):
 
 class NamedPerson(BaseModel):
     """A person a report names: its record, as named ("suspect Ricky"), and the person a full run
-    has placed it in since filing (null until one has; `matches` holds the instant matches)."""
+    has placed it in since filing (null until one has; `matches` holds the instant matches, each
+    with `age_then` where known)."""
 
     record: int
     label: str
     person_id: str | None
+    age_then: int | None = None  # that person's age on the report's date, where both are known
 
 
 class ReportDetail(ReceiptSummary):

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Request
 
 from joindots.audit import Action
 from joindots.intake.matching import match_report
-from joindots.intake.queries import all_reports, own_reports, people_named
+from joindots.intake.queries import ages_then, all_reports, own_reports, people_named
 from joindots.intake.schemas import AnyReport, Receipt
 from joindots.intake.service import file_report
+from joindots.intake.tables import Report
 from joindots.web.api.models import NamedPerson, ReceiptSummary, ReportDetail
 from joindots.web.audited import log_access
 from joindots.web.deps import DB, CurrentUser, State
@@ -44,9 +45,19 @@ def everything(request: Request, principal: CurrentUser, db: DB) -> list[ReportD
     )
     db.commit()
     people = people_named(db, reports)
+    ages = ages_then(db, reports, people)
+
+    def age(r: Report, person: str | None) -> int | None:
+        return ages.get((r.id, person)) if person else None
+
     return [
         ReportDetail.model_validate(r, from_attributes=True).model_copy(
-            update={"people": [NamedPerson(**vars(n)) for n in people.get(r.event_id, [])]}
+            update={
+                "people": [
+                    NamedPerson(**vars(n), age_then=age(r, n.person_id)) for n in people.get(r.event_id, [])
+                ],
+                "matches": [hit | {"age_then": age(r, hit.get("person_id"))} for hit in r.matches or []],
+            }
         )
         for r in reports
     ]

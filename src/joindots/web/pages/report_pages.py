@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from joindots.audit import Action, LogQuery, search_log
 from joindots.errors import InvalidInput, NotFound
 from joindots.intake.matching import match_report
-from joindots.intake.queries import all_reports, own_reports, people_named
+from joindots.intake.queries import ages_then, all_reports, own_reports, people_named
 from joindots.intake.schemas import DutyToReport, MakesafeConcern, MakesafeIndicator
 from joindots.intake.service import file_report
 from joindots.web.audited import log_access
@@ -116,7 +116,10 @@ def reports_received(request: Request, principal: CurrentUser, db: DB) -> Respon
         details={"receipts": [r.receipt for r in reports]},
     )
     db.commit()
-    return render(request, "reports.html", reports=reports, people=people_named(db, reports))
+    people = people_named(db, reports)
+    return render(
+        request, "reports.html", reports=reports, people=people, ages=ages_then(db, reports, people)
+    )
 
 
 @router.get("/audit")
