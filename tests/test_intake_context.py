@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -22,6 +21,7 @@ from joindots.cli.main import app
 from joindots.intake.matching import match_report
 from joindots.intake.queries import age_on, ages_then, people_named
 from joindots.intake.routing import load_table
+from joindots.intake.samples import Around, as_given, child_with_someone_around, guest_seen_at_a_hotel
 from joindots.intake.schemas import (
     DutyToReport,
     MakesafeConcern,
@@ -33,12 +33,11 @@ from joindots.intake.schemas import (
 from joindots.intake.service import file_report
 from joindots.intake.tables import Report
 from joindots.link.instant import matcher_for
-from joindots.link.instant_context import around
 from joindots.link.run import run_linkage
 from joindots.settings import get_settings
 from joindots.store.db import session_scope
 from joindots.store.link_tables import LinkRun, RecordPerson
-from joindots.store.schema import Event, PersonRecord
+from joindots.store.schema import PersonRecord
 from web_world import add_user, linked_world, make_client, sign_in
 
 pytestmark = pytest.mark.slow
@@ -46,7 +45,6 @@ pytestmark = pytest.mark.slow
 REPORTER = Reporter(
     name="Imogen Larkspur", role="Designated safeguarding lead", organisation="Fellside School"
 )
-CHILD_ROLES = ("missing_person", "subject", "victim", "vulnerable_child")
 
 
 @pytest.fixture
@@ -56,55 +54,10 @@ def linked(tmp_path_factory, tmp_path):
     engine.dispose()
 
 
-@dataclass
-class Around:
-    child: PersonRecord  # a full record of a known child
-    suspect: str  # the person around the child whose first name no one else around the child has
-    forename: str
-    date: object  # a telling event's date, for the report
-
-
-def _full_records(engine: Engine, roles: tuple[str, ...] | None = None) -> list[tuple[PersonRecord, str]]:
-    with session_scope(engine) as s:
-        query = (
-            select(PersonRecord, RecordPerson.person_id)
-            .join(RecordPerson, RecordPerson.person_record_id == PersonRecord.id)
-            .where(PersonRecord.dob.is_not(None), PersonRecord.forename.is_not(None))
-            .where(PersonRecord.surname.is_not(None))
-            .order_by(PersonRecord.id)
-        )
-        if roles:
-            query = query.where(PersonRecord.role.in_(roles))
-        rows = s.execute(query).all()
-        for record, _ in rows:
-            s.expunge(record)
-        return [(record, person) for record, person in rows]
-
-
 def _a_child_with_someone_around(engine: Engine) -> Around:
-    """A known child and, among the persons on the child's telling events, one with a full record
-    whose first name no other person there has (by any of their records)."""
-    full = _full_records(engine)
-    forenames: dict[str, set[str]] = {}
-    for record, person in full:
-        forenames.setdefault(person, set()).add(record.forename.lower())
-    nobody = Event(type="professional_report", location_name=None, location_postcode=None, date=None)
-    for child, person in _full_records(engine, CHILD_ROLES):
-        with engine.connect() as conn:
-            near, _, _ = around(conn, {person}, nobody, set())
-        named = {p: forenames.get(p, set()) for p in near}
-        for candidate in sorted(near):
-            names = named[candidate]
-            others = set().union(*(named[p] for p in near if p != candidate))
-            unique = [n for n in sorted(names) if n not in others]
-            if unique and len(unique[0]) > 2:
-                return Around(child, candidate, unique[0].title(), child_event_date(engine, child))
-    raise AssertionError("no known child in this world has a named person around them")
-
-
-def child_event_date(engine: Engine, child: PersonRecord) -> object:
-    with session_scope(engine) as s:
-        return s.scalar(select(Event.date).where(Event.id == child.event_id))
+    known = child_with_someone_around(engine)
+    assert known is not None, "no known child in this world has a named person around them"
+    return known
 
 
 def _file(engine: Engine, child: PersonGiven, suspect: PersonGiven, date: object) -> Report:
@@ -122,12 +75,6 @@ def _file(engine: Engine, child: PersonGiven, suspect: PersonGiven, date: object
         return stored
 
 
-def _given(record: PersonRecord) -> PersonGiven:
-    return PersonGiven(
-        forename=record.forename, surname=record.surname, dob=record.dob, postcode=record.postcode
-    )
-
-
 def _suspect_hits(engine: Engine, report: Report) -> list[dict]:
     with session_scope(engine) as s:
         suspect = s.scalar(select(PersonRecord.id).where(PersonRecord.record_id == f"{report.receipt}#1"))
@@ -136,7 +83,7 @@ def _suspect_hits(engine: Engine, report: Report) -> list[dict]:
 
 def test_a_suspect_named_by_first_name_is_matched_to_the_one_person_around_the_child(linked):
     known = _a_child_with_someone_around(linked)
-    report = _file(linked, _given(known.child), PersonGiven(forename=known.forename), known.date)
+    report = _file(linked, as_given(known.child), PersonGiven(forename=known.forename), known.date)
     hits = _suspect_hits(linked, report)
     assert hits, "the suspect was matched to no one"
     best = hits[0]
@@ -156,7 +103,7 @@ def test_a_suspect_named_by_first_name_is_matched_to_the_one_person_around_the_c
 
 def test_the_analyst_sees_which_match_came_from_context(linked):
     known = _a_child_with_someone_around(linked)
-    _file(linked, _given(known.child), PersonGiven(forename=known.forename), known.date)
+    _file(linked, as_given(known.child), PersonGiven(forename=known.forename), known.date)
     admin = make_client(linked)
     add_user(linked, "admin9", "admin")
     sign_in(admin, "admin9")
@@ -168,7 +115,7 @@ def test_the_analyst_sees_which_match_came_from_context(linked):
 
 def test_after_the_next_full_run_the_page_shows_where_the_run_placed_the_suspect(linked):
     known = _a_child_with_someone_around(linked)
-    _file(linked, _given(known.child), PersonGiven(forename=known.forename), known.date)
+    _file(linked, as_given(known.child), PersonGiven(forename=known.forename), known.date)
     run_linkage(linked, actor="test")
     admin = make_client(linked)
     add_user(linked, "admin9", "admin")
@@ -188,7 +135,7 @@ def test_after_the_next_full_run_the_page_shows_where_the_run_placed_the_suspect
 
 def test_a_first_name_no_one_around_the_child_has_matches_no_one(linked):
     known = _a_child_with_someone_around(linked)
-    report = _file(linked, _given(known.child), PersonGiven(forename="Zebediah"), known.date)
+    report = _file(linked, as_given(known.child), PersonGiven(forename="Zebediah"), known.date)
     assert not [h for h in _suspect_hits(linked, report) if h.get("found_by") == "context"]
     assert any(m["person_id"] for m in report.matches)  # the child was known
 
@@ -211,7 +158,7 @@ def _match_again(engine: Engine, report: Report) -> dict[int, list[dict]]:
 
 def test_ethnicity_and_nationality_do_not_change_a_context_match(linked):
     known = _a_child_with_someone_around(linked)
-    report = _file(linked, _given(known.child), PersonGiven(forename=known.forename), known.date)
+    report = _file(linked, as_given(known.child), PersonGiven(forename=known.forename), known.date)
     first = _match_again(linked, report)
     assert any(h.get("found_by") == "context" for hits in first.values() for h in hits)
     with session_scope(linked) as s:
@@ -229,29 +176,9 @@ def test_ethnicity_and_nationality_do_not_change_a_context_match(linked):
 
 
 def _a_guest_seen_at_a_hotel(engine: Engine) -> tuple[str, str, str, str, object]:
-    """A hotel that year, and among the persons seen there a known one (a full record elsewhere) whose
-    first name no one else seen there has: (person, first name, hotel, postcode, date)."""
-    full = _full_records(engine)
-    names: dict[str, set[str]] = {}
-    for record, person in full:
-        names.setdefault(person, set()).add(record.forename.lower())
-    with session_scope(engine) as s:
-        hotels = s.execute(
-            select(Event.location_name, Event.location_postcode, Event.date)
-            .where(Event.type == "hotel_report", Event.location_name.is_not(None))
-            .where(Event.location_postcode.is_not(None), Event.date.is_not(None))
-            .order_by(Event.id)
-        ).all()
-    for hotel in hotels:
-        with engine.connect() as conn:
-            _, seen, _ = around(conn, set(), hotel, set())
-        named = {p: names.get(p, set()) for p in seen}
-        for person in sorted(p for p in seen if named[p]):
-            others = set().union(*(named[p] for p in seen if p != person))
-            unique = sorted(n for n in named[person] - others if len(n) > 2)
-            if unique:
-                return person, unique[0].title(), hotel.location_name, hotel.location_postcode, hotel.date
-    raise AssertionError("no hotel in this world has a known person seen there")
+    seen = guest_seen_at_a_hotel(engine)
+    assert seen is not None, "no hotel in this world has a known person seen there"
+    return seen.person, seen.forename, seen.hotel, seen.postcode, seen.date
 
 
 def test_a_guest_who_gave_a_first_name_is_matched_to_the_known_person_seen_at_the_hotel(linked):
@@ -276,7 +203,7 @@ def test_a_guest_who_gave_a_first_name_is_matched_to_the_known_person_seen_at_th
 
 def test_the_command_line_lists_who_each_report_names_and_logs_the_reading(linked, monkeypatch):
     known = _a_child_with_someone_around(linked)
-    report = _file(linked, _given(known.child), PersonGiven(forename=known.forename), known.date)
+    report = _file(linked, as_given(known.child), PersonGiven(forename=known.forename), known.date)
     monkeypatch.setenv("JOINDOTS_DATABASE_URL", linked.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
     monkeypatch.setattr(console, "width", 400)  # a wide terminal: each person on one line
@@ -313,7 +240,7 @@ def test_each_person_a_report_names_shows_their_age_on_the_reports_date(linked, 
     """A victim of fourteen, or a 'suspect' matched to a child, shows at once: the page, the API and
     the command line give each matched person's age on the report's date, from their birth date."""
     known = _a_child_with_someone_around(linked)
-    report = _file(linked, _given(known.child), PersonGiven(forename=known.forename), known.date)
+    report = _file(linked, as_given(known.child), PersonGiven(forename=known.forename), known.date)
     child, child_births = _person_of(linked, known.child.id)
     suspect, suspect_births = _person_of(linked, _suspect_hits(linked, report)[0]["record_id"])
     assert suspect == known.suspect and suspect_births  # a full record: a birth date
@@ -346,7 +273,7 @@ def test_each_person_a_report_names_shows_their_age_on_the_reports_date(linked, 
 def test_a_person_born_after_the_reports_date_has_no_age(linked):
     known = _a_child_with_someone_around(linked)
     before = known.child.dob - dt.timedelta(days=30)
-    report = _file(linked, _given(known.child), PersonGiven(forename=known.forename), before)
+    report = _file(linked, as_given(known.child), PersonGiven(forename=known.forename), before)
     child, _ = _person_of(linked, known.child.id)
     with session_scope(linked) as s:
         stored = s.scalars(select(Report).where(Report.id == report.id)).one()

@@ -1,4 +1,5 @@
-"""The whole job in order: a synthetic world made, ingested, linked, analysed and published.
+"""The whole job in order: a synthetic world made, ingested, linked, analysed and published, and
+reports from professionals about its people filed.
 
 `joindots demo` runs it; each step is the same function its own command calls, so the demo shows
 exactly what an analyst would get step by step. Every step is safe to repeat: the world is made
@@ -22,7 +23,7 @@ from joindots.auth.tables import User
 from joindots.auth.users import create_user, set_password
 from joindots.store.db import session_scope
 
-STEPS = ("world", "ingest", "link", "groups", "screen", "quality", "stats")
+STEPS = ("world", "ingest", "link", "groups", "screen", "quality", "stats", "reports")
 DEMO_USERS = {role: f"demo-{role.value}" for role in Role}
 
 Step = Callable[[str], None]  # told the name of each step as it starts
@@ -108,6 +109,14 @@ def stats(engine: Engine, out_dir: Path, actor: str) -> str:
     return f"release {release}: {len(tables)} tables, {suppressed} cells suppressed -> {out_dir / 'stats'}"
 
 
+def reports(engine: Engine) -> str:
+    """Sample reports from professionals about the world's people, filed and matched at once as
+    intake files them (a second run files nothing twice)."""
+    from joindots.intake.samples import file_samples
+
+    return file_samples(engine, DEMO_USERS[Role.REPORTER])
+
+
 def after_link(engine: Engine, actor: str, tell: Step = _quiet) -> dict[str, str]:
     """What follows every link run: the network's groups are rebuilt, then cases are screened again."""
     tell("groups")
@@ -131,6 +140,7 @@ def run_pipeline(
         "screen": lambda: screen_cases(engine, actor),
         "quality": lambda: quality(engine, summary.out_dir, actor),
         "stats": lambda: stats(engine, summary.out_dir, actor),
+        "reports": lambda: reports(engine),
     }
     for name in STEPS:
         tell(name)

@@ -45,7 +45,8 @@ def demo(
     host: Annotated[str, typer.Option(help="Address to serve on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
 ) -> None:
-    """Make a synthetic world, ingest, link, find groups, screen, score quality, publish stats, serve."""
+    """Make a synthetic world, ingest, link, find groups, screen, score quality, publish stats, file
+    sample reports about its people (matched at once), serve."""
     work_dir = work or get_settings().work_dir / "demo"
     with clear_errors():
         engine = ready_engine()
