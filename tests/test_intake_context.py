@@ -294,3 +294,45 @@ def test_a_person_born_after_the_reports_date_has_no_age(linked):
 )
 def test_an_age_is_counted_in_whole_years_birthdays_included(born, on, age):
     assert age_on(born, on) == age
+
+
+def test_the_suspects_page_shows_the_report_at_once_until_the_next_run_places_it(linked):
+    """An analyst who opens the suspect's page after the report is filed sees it there before any
+    run: which report, as named, how sure and how found; the next run makes its record his own."""
+    known = _a_child_with_someone_around(linked)
+    report = _file(linked, as_given(known.child), PersonGiven(forename=known.forename), known.date)
+    admin = make_client(linked)
+    add_user(linked, "admin9", "admin")
+    sign_in(admin, "admin9")
+
+    page = admin.get(f"/people/{known.suspect}").text
+    section = page[page.index("Named in reports since the last linkage run") :].split("</ul>")[0]
+    assert f"{report.receipt}, duty to report of {known.date}: suspect {known.forename} (" in section
+    assert "by context: fits best of" in section
+    profile = admin.get(f"/api/people/{known.suspect}").json()
+    assert [(r["receipt"], r["found_by"]) for r in profile["reports"]] == [(report.receipt, "context")]
+    assert report.receipt not in admin.get(f"/people/{_a_stranger(linked, known)}").text
+    with session_scope(linked) as s:  # what the analyst saw is in the access log
+        seen = s.scalars(select(AccessLog).where(AccessLog.subject == f"person {known.suspect}")).all()
+    assert seen and all(log.details.get("reports") == [report.receipt] for log in seen)
+
+    run_linkage(linked, actor="test")
+    page = admin.get(f"/people/{known.suspect}").text
+    assert "Named in reports since the last linkage run" not in page
+    assert admin.get(f"/api/people/{known.suspect}").json()["reports"] == []
+    suspect_record = _suspect_hits(linked, report)[0]["record"]
+    with session_scope(linked) as s:  # placed where the instant match said
+        placed = s.scalar(
+            select(RecordPerson.person_id).where(RecordPerson.person_record_id == suspect_record)
+        )
+    assert placed == known.suspect
+
+
+def _a_stranger(engine: Engine, known: Around) -> str:
+    """A person the report does not name."""
+    with session_scope(engine) as s:
+        return s.scalars(
+            select(RecordPerson.person_id)
+            .where(RecordPerson.person_id != known.suspect)
+            .order_by(RecordPerson.person_id)
+        ).first()

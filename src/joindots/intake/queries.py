@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from joindots.intake.tables import Report
-from joindots.store.link_tables import RecordPerson
+from joindots.store.link_tables import LinkRun, RecordPerson
 from joindots.store.schema import Event, PersonRecord
 
 
@@ -95,3 +96,45 @@ def ages_then(
         for person in persons_of[r.id]
         if person in birth and birth[person] <= on
     }
+
+
+def reports_naming(session: Session, person_id: str) -> list[dict[str, Any]]:
+    """Reports filed since the last finished link run whose instant matches name this person, for
+    records no run has placed yet: what an analyst on the person's page must see before the next run
+    reconciles them (after it, the report's records are the person's own). Best first per report."""
+    run = session.scalars(
+        select(LinkRun).where(LinkRun.status == "done").order_by(LinkRun.id.desc()).limit(1)
+    ).first()
+    if run is None:
+        return []
+    since = select(Report).where(Report.filed_at >= run.started_at, Report.match_status == "matched")
+    reports = [r for r in session.scalars(since.order_by(Report.id.desc())) if _names(r, person_id)]
+    if not reports:
+        return []
+    named = people_named(session, reports)
+    ages = ages_then(session, reports, named)
+    out = []
+    for report in reports:
+        for who in named.get(report.event_id, []):
+            hit = next((h for h in _names(report, person_id) if h["record"] == who.record), None)
+            if hit is None or who.person_id is not None:  # placed by a run since: the person's own
+                continue
+            context = (hit.get("explanation") or {}).get("context") or {}
+            out.append(
+                {
+                    "receipt": report.receipt,
+                    "kind": report.kind,
+                    "filed_at": report.filed_at,
+                    "occurred_on": (report.payload or {}).get("occurred_on"),
+                    "label": who.label,
+                    "match_probability": hit.get("match_probability"),
+                    "found_by": hit.get("found_by", "model"),
+                    "context": context.get("level"),
+                    "age_then": ages.get((report.id, person_id)),
+                }
+            )
+    return out
+
+
+def _names(report: Report, person_id: str) -> list[dict[str, Any]]:
+    return [h for h in report.matches or [] if h.get("person_id") == person_id]

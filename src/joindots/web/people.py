@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from joindots.errors import InvalidInput, NotFound
 from joindots.intake.normalise import phone_e164, vehicle_mark
+from joindots.intake.queries import reports_naming
 from joindots.store.link_tables import Lineage, MatchDecision, MatchPair, Person, RecordPerson
 from joindots.store.schema import Event, PersonRecord, RecordObject
 
@@ -259,4 +260,5 @@ def profile(session: Session, key: str) -> dict[str, Any]:
         "links": links(session, ids),
         "decisions": decisions(session, ids),
         "timeline": timeline(recs),
+        "reports": reports_naming(session, key) if key.startswith("P") else [],
     }

@@ -61,6 +61,7 @@ class Profile(BaseModel):
     links: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
     timeline: list[dict[str, Any]]
+    reports: list[dict[str, Any]] = []  # reports naming them since the last run, not yet placed
 
 
 class Network(BaseModel):

@@ -49,7 +49,8 @@ def read_profile(db: DB, request: Request, principal: CurrentUser, key: str) -> 
         principal,
         Action.CONSULTATION,
         f"person {key}",
-        details={"records": [r["id"] for r in found["records"]]},
+        details={"records": [r["id"] for r in found["records"]]}
+        | ({"reports": [r["receipt"] for r in found["reports"]]} if found["reports"] else {}),
     )
     db.commit()
     return found
