@@ -254,7 +254,12 @@ def test_a_report_naming_a_known_person_is_matched_at_once_and_an_analyst_follow
     assert named.locator(f"a[href='/people/{served.person}']").count() == 1  # the child, known at once
     assert re.search(r"aged \d+ at the time", named.inner_text())  # how old on the report's date
     page.screenshot(path=str(shots / "reports.png"), full_page=True)
-    named.locator(f"a[href='/people/{served.person}']").click()
+    row.locator(f"a[href='/reports/{receipt}']").click()  # the report whole, and the evidence
+    assert "Seen getting into a car with an older man after school." in page.inner_text("main")
+    card = page.locator("section.card", has_text=served.named["surname"])
+    assert "dob: exact" in card.inner_text()
+    page.screenshot(path=str(shots / "report.png"), full_page=True)
+    card.locator(f"a[href='/people/{served.person}']").click()
     page.wait_for_selector("#network[data-ready=true]", timeout=20_000)
     assert served.surname in page.content()
     assert errors == [], errors

@@ -307,7 +307,7 @@ def test_the_suspects_page_shows_the_report_at_once_until_the_next_run_places_it
 
     page = admin.get(f"/people/{known.suspect}").text
     section = page[page.index("Named in reports since the last linkage run") :].split("</ul>")[0]
-    assert f"{report.receipt}, duty to report of {known.date}: suspect {known.forename} (" in section
+    assert f"{report.receipt}</a>, duty to report of {known.date}: suspect {known.forename} (" in section
     assert "by context: fits best of" in section
     profile = admin.get(f"/api/people/{known.suspect}").json()
     assert [(r["receipt"], r["found_by"]) for r in profile["reports"]] == [(report.receipt, "context")]
@@ -336,3 +336,33 @@ def _a_stranger(engine: Engine, known: Around) -> str:
             .where(RecordPerson.person_id != known.suspect)
             .order_by(RecordPerson.person_id)
         ).first()
+
+
+def test_an_analyst_reads_one_report_whole_with_the_evidence_for_each_match(linked):
+    known = _a_child_with_someone_around(linked)
+    report = _file(linked, as_given(known.child), PersonGiven(forename=known.forename), known.date)
+    admin = make_client(linked)
+    add_user(linked, "admin9", "admin")
+    sign_in(admin, "admin9")
+    assert f'<a href="/reports/{report.receipt}">' in admin.get("/reports").text
+
+    page = admin.get(f"/reports/{report.receipt}").text
+    assert "Pupil disclosed lifts and gifts from an older man known to her." in page  # in full
+    assert f"{REPORTER.name}, {REPORTER.role}, {REPORTER.organisation}" in page  # who to call back
+    assert f"<dt>Suspect</dt><dd>{known.forename}</dd>" in page
+    suspect = page[page.index(f"<h3>suspect {known.forename}</h3>") :].split("</section>")[0]
+    assert f'<a href="/people/{known.suspect}">{known.suspect}</a> (by context)' in suspect
+    assert "forename: " in suspect and "fits best of" in suspect  # the name's evidence, the context's
+    with session_scope(linked) as s:
+        logged = s.scalars(
+            select(AccessLog).where(
+                AccessLog.subject == f"report {report.receipt}", AccessLog.actor == "admin9"
+            )
+        ).all()
+    assert [entry.action for entry in logged] == ["consultation"]
+
+    detail = admin.get(f"/api/reports/{report.receipt}").json()
+    assert detail["receipt"] == report.receipt and detail["payload"]["what_happened"].startswith("Pupil")
+    assert known.suspect in [m["person_id"] for m in detail["matches"] if m.get("found_by") == "context"]
+    assert admin.get("/reports/JD-NOSUCH").status_code == 404
+    assert admin.get("/api/reports/JD-NOSUCH").status_code == 404

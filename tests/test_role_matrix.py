@@ -18,7 +18,13 @@ DENIED = {401, 403}
 
 
 def _fill(path: str, world) -> str:
-    values = {"key": world.alpha, "pair_id": str(world.pair_id), "item_id": "1", "kind": "duty"}
+    values = {
+        "key": world.alpha,
+        "pair_id": str(world.pair_id),
+        "item_id": "1",
+        "kind": "duty",
+        "receipt": "JD-NOSUCH",
+    }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
 

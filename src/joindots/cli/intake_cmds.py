@@ -60,7 +60,7 @@ def reports_cmd(
                 who_is_who(n, r.matches or [], r.match_status, theirs) for n in people.get(r.event_id, [])
             ]
             table.add_row(
-                r.receipt, r.kind.replace("_", " "), r.filed_at.strftime("%Y-%m-%d %H:%M"),
+                r.receipt, r.kind_label, r.filed_at.strftime("%Y-%m-%d %H:%M"),
                 f"{r.police_area}, {r.local_authority}", escape("\n".join(named)),
             )  # fmt: skip
         console.print(table)

@@ -25,6 +25,10 @@ def all_reports(session: Session, limit: int = 200) -> list[Report]:
     return list(session.scalars(select(Report).order_by(Report.id.desc()).limit(limit)))
 
 
+def one_report(session: Session, receipt: str) -> Report | None:
+    return session.scalars(select(Report).where(Report.receipt == receipt)).first()
+
+
 @dataclass(frozen=True)
 class Named:
     """One person a report names, as it named them, and the person a full run has placed them in
@@ -123,7 +127,7 @@ def reports_naming(session: Session, person_id: str) -> list[dict[str, Any]]:
             out.append(
                 {
                     "receipt": report.receipt,
-                    "kind": report.kind,
+                    "kind": report.kind_label,
                     "filed_at": report.filed_at,
                     "occurred_on": (report.payload or {}).get("occurred_on"),
                     "label": who.label,

@@ -33,3 +33,10 @@ class Report(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), index=True)
     match_status: Mapped[str] = mapped_column(String(20), default="pending")
     matches: Mapped[list] = mapped_column(JSON, default=list)  # [{record, person, probability}]
+
+    @property
+    def kind_label(self) -> str:
+        """What a reader calls it: 'duty to report', 'hotel concern', 'taxi concern'."""
+        if self.kind == "makesafe":
+            return f"{(self.payload or {}).get('business') or 'business'} concern"
+        return self.kind.replace("_", " ")

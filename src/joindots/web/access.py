@@ -56,7 +56,9 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], P] = {
     ("GET", "/api/reports/mine"): P.READ_OWN_RECEIPTS,
     ("GET", "/reports/mine"): P.READ_OWN_RECEIPTS,
     ("GET", "/api/reports"): P.READ_ALL_REPORTS,
+    ("GET", "/api/reports/{receipt}"): P.READ_ALL_REPORTS,
     ("GET", "/reports"): P.READ_ALL_REPORTS,
+    ("GET", "/reports/{receipt}"): P.READ_ALL_REPORTS,
     # the access log and users
     ("GET", "/api/audit"): P.READ_ACCESS_LOG,
     ("GET", "/api/audit/verify"): P.READ_ACCESS_LOG,

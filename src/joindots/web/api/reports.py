@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 
 from joindots.audit import Action
+from joindots.errors import NotFound
 from joindots.intake.matching import match_report
-from joindots.intake.queries import ages_then, all_reports, own_reports, people_named
+from joindots.intake.queries import ages_then, all_reports, one_report, own_reports, people_named
 from joindots.intake.schemas import AnyReport, Receipt
 from joindots.intake.service import file_report
 from joindots.intake.tables import Report
@@ -44,6 +46,21 @@ def everything(request: Request, principal: CurrentUser, db: DB) -> list[ReportD
         details={"receipts": [r.receipt for r in reports]},
     )
     db.commit()
+    return _detailed(db, reports)
+
+
+@router.get("/{receipt}", response_model=ReportDetail)
+def one(receipt: str, request: Request, principal: CurrentUser, db: DB) -> ReportDetail:
+    """One report whole, with each person it names and their matches (as in the list)."""
+    report = one_report(db, receipt)
+    if report is None:
+        raise NotFound(f"no report {receipt}")
+    log_access(db, request, principal, Action.CONSULTATION, f"report {receipt}")
+    db.commit()
+    return _detailed(db, [report])[0]
+
+
+def _detailed(db: Session, reports: list[Report]) -> list[ReportDetail]:
     people = people_named(db, reports)
     ages = ages_then(db, reports, people)
 

@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from joindots.audit import Action, LogQuery, search_log
 from joindots.errors import InvalidInput, NotFound
 from joindots.intake.matching import match_report
-from joindots.intake.queries import ages_then, all_reports, own_reports, people_named
+from joindots.intake.queries import ages_then, all_reports, one_report, own_reports, people_named
 from joindots.intake.schemas import DutyToReport, MakesafeConcern, MakesafeIndicator
 from joindots.intake.service import file_report
 from joindots.web.audited import log_access
@@ -119,6 +119,26 @@ def reports_received(request: Request, principal: CurrentUser, db: DB) -> Respon
     people = people_named(db, reports)
     return render(
         request, "reports.html", reports=reports, people=people, ages=ages_then(db, reports, people)
+    )
+
+
+@router.get("/reports/{receipt}")
+def report_received(receipt: str, request: Request, principal: CurrentUser, db: DB) -> Response:
+    """One report whole, as filed (the reporter to call back, what happened in their words), with
+    each person it names, who they are and the evidence for each match."""
+    report = one_report(db, receipt)
+    if report is None:
+        raise NotFound(f"no report {receipt}")
+    log_access(db, request, principal, Action.CONSULTATION, f"report {receipt}")
+    db.commit()
+    people = people_named(db, [report])
+    return render(
+        request,
+        "report.html",
+        r=report,
+        given=report.payload or {},
+        named=people.get(report.event_id, []),
+        ages=ages_then(db, [report], people),
     )
 
 
