@@ -312,8 +312,17 @@ def test_the_suspects_page_shows_the_report_at_once_until_the_next_run_places_it
     profile = admin.get(f"/api/people/{known.suspect}").json()
     assert [(r["receipt"], r["found_by"]) for r in profile["reports"]] == [(report.receipt, "context")]
     assert report.receipt not in admin.get(f"/people/{_a_stranger(linked, known)}").text
+    reviewer = make_client(linked)  # reads people, not reports from professionals
+    add_user(linked, "reviewer9", "reviewer")
+    sign_in(reviewer, "reviewer9")
+    assert report.receipt not in reviewer.get(f"/people/{known.suspect}").text
+    assert reviewer.get(f"/api/people/{known.suspect}").json()["reports"] == []
     with session_scope(linked) as s:  # what the analyst saw is in the access log
-        seen = s.scalars(select(AccessLog).where(AccessLog.subject == f"person {known.suspect}")).all()
+        seen = s.scalars(
+            select(AccessLog).where(
+                AccessLog.subject == f"person {known.suspect}", AccessLog.actor == "admin9"
+            )
+        ).all()
     assert seen and all(log.details.get("reports") == [report.receipt] for log in seen)
 
     run_linkage(linked, actor="test")

@@ -250,6 +250,11 @@ def timeline(recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(events.values(), key=lambda e: (e["date"] is None, e["date"] or ""))
 
 
+def with_reports(session: Session, found: dict[str, Any]) -> dict[str, Any]:
+    """The profile with the reports naming the person since the last run (`reports_naming`)."""
+    return found | {"reports": reports_naming(session, found["key"]) if found["linked"] else []}
+
+
 def profile(session: Session, key: str) -> dict[str, Any]:
     ids = record_ids_for(session, key)
     recs = records(session, ids)
@@ -260,5 +265,5 @@ def profile(session: Session, key: str) -> dict[str, Any]:
         "links": links(session, ids),
         "decisions": decisions(session, ids),
         "timeline": timeline(recs),
-        "reports": reports_naming(session, key) if key.startswith("P") else [],
+        "reports": [],  # filled by the caller for those who may read reports (`with_reports`)
     }

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from joindots.audit import Action
+from joindots.auth.roles import Permission, allowed
 from joindots.web import people
 from joindots.web.api.models import ExportRequest, Network, PersonKey, Profile, SearchRequest, SearchResult
 from joindots.web.audited import log_access
@@ -42,7 +43,10 @@ def search(body: SearchRequest, request: Request, principal: CurrentUser, db: DB
 
 
 def read_profile(db: DB, request: Request, principal: CurrentUser, key: str) -> dict:
+    """A person's profile, with the reports naming them only for those who may read reports."""
     found = people.profile(db, key)
+    if allowed(principal.role, Permission.READ_ALL_REPORTS):
+        found = people.with_reports(db, found)
     log_access(
         db,
         request,
