@@ -13,6 +13,7 @@ from joindots.audit.tables import AccessLog
 from joindots.errors import InvalidInput
 from joindots.ingest.load import ingest_dir
 from joindots.intake.matching import match_report
+from joindots.intake.queries import ages_then, people_named, reports_naming
 from joindots.intake.routing import load_table
 from joindots.intake.schemas import DutyToReport, PersonGiven, Reporter
 from joindots.intake.service import file_report
@@ -193,7 +194,13 @@ def _a_report_naming_the_child_and_the_first_name_is_matched_by_context(
     receipt = match_report(engine, file_report(engine, report, "reporter1", load_table()))
     with session_scope(engine) as s:
         matches = s.scalars(select(Report.matches).where(Report.receipt == receipt.receipt)).one()
+        naming = reports_naming(s, person)  # the person's page lists the report at once
+        stored = s.scalars(select(Report).where(Report.receipt == receipt.receipt)).one()
+        ages = ages_then(s, [stored], people_named(s, [stored]))
     assert [m["person_id"] for m in matches if m.get("found_by") == "context"] == [person]
+    assert [(r["receipt"], r["found_by"]) for r in naming] == [(receipt.receipt, "context")]
+    child_person = next(m["person_id"] for m in matches if m["person_id"] != person)
+    assert 0 <= ages[(stored.id, child_person)] < 120
 
 
 @pytest.mark.slow
