@@ -38,6 +38,7 @@ from joindots.settings import get_settings
 from joindots.store.db import session_scope
 from joindots.store.link_tables import LinkRun, RecordPerson
 from joindots.store.schema import PersonRecord
+from joindots.web.pages import report_pages
 from web_world import add_user, linked_world, make_client, sign_in
 
 pytestmark = pytest.mark.slow
@@ -375,3 +376,23 @@ def test_an_analyst_reads_one_report_whole_with_the_evidence_for_each_match(link
     assert known.suspect in [m["person_id"] for m in detail["matches"] if m.get("found_by") == "context"]
     assert admin.get("/reports/JD-NOSUCH").status_code == 404
     assert admin.get("/api/reports/JD-NOSUCH").status_code == 404
+
+
+def test_reports_received_come_a_page_at_a_time_newest_first(linked, monkeypatch):
+    known = _a_child_with_someone_around(linked)
+    filed = [
+        _file(linked, as_given(known.child), PersonGiven(forename=name), known.date).receipt
+        for name in ("Alder", "Birch", "Cedar")
+    ]
+    monkeypatch.setattr(report_pages, "REPORTS_PAGE", 2)
+    admin = make_client(linked)
+    add_user(linked, "admin9", "admin")
+    sign_in(admin, "admin9")
+    first, second = admin.get("/reports").text, admin.get("/reports?page=2").text
+    assert "Showing 1–2 of 3" in first and "Page 1 of 2" in first
+    assert filed[2] in first and filed[1] in first and filed[0] not in first
+    assert filed[0] in second and filed[2] not in second
+
+    reply = admin.get("/api/reports?offset=1&limit=1")
+    assert reply.headers["X-Total-Count"] == "3"
+    assert [r["receipt"] for r in reply.json()] == [filed[1]]

@@ -41,6 +41,7 @@ def who_is_who(named: Named, matches: list[dict[str, Any]], status: str, ages: d
 
 def reports_cmd(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="Reports to show, newest first.")] = 20,
+    offset: Annotated[int, typer.Option(min=0, help="Newest reports to skip (the next page).")] = 0,
     actor: Annotated[str, ACTOR] = "cli",
     why: Annotated[str, WHY] = "reports from professionals",
 ) -> None:
@@ -48,7 +49,7 @@ def reports_cmd(
     they are (instant matches, marked 'by context' where found so, or the person a full run placed
     them in), with their age on the report's date. Reading is logged as a consultation."""
     with clear_errors(), session_scope(ready_engine()) as session:
-        reports = all_reports(session, limit)
+        reports = all_reports(session, limit, offset)
         people = people_named(session, reports)
         ages = ages_then(session, reports, people)
         table = Table(title=f"reports from professionals: the newest {len(reports)}")

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from joindots.intake.tables import Report
@@ -21,8 +21,13 @@ def own_reports(session: Session, username: str, limit: int = 200) -> list[Repor
     return list(session.scalars(stmt))
 
 
-def all_reports(session: Session, limit: int = 200) -> list[Report]:
-    return list(session.scalars(select(Report).order_by(Report.id.desc()).limit(limit)))
+def all_reports(session: Session, limit: int = 200, offset: int = 0) -> list[Report]:
+    """Newest first, a page at a time."""
+    return list(session.scalars(select(Report).order_by(Report.id.desc()).offset(offset).limit(limit)))
+
+
+def count_reports(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Report)) or 0
 
 
 def one_report(session: Session, receipt: str) -> Report | None:

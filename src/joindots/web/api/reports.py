@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from joindots.audit import Action
 from joindots.errors import NotFound
 from joindots.intake.matching import match_report
-from joindots.intake.queries import ages_then, all_reports, one_report, own_reports, people_named
+from joindots.intake.queries import (
+    ages_then,
+    all_reports,
+    count_reports,
+    one_report,
+    own_reports,
+    people_named,
+)
 from joindots.intake.schemas import AnyReport, Receipt
 from joindots.intake.service import file_report
 from joindots.intake.tables import Report
@@ -35,8 +44,17 @@ def mine(principal: CurrentUser, db: DB) -> list[ReceiptSummary]:
 
 
 @router.get("", response_model=list[ReportDetail])
-def everything(request: Request, principal: CurrentUser, db: DB) -> list[ReportDetail]:
-    reports = all_reports(db)
+def everything(
+    request: Request,
+    response: Response,
+    principal: CurrentUser,
+    db: DB,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[ReportDetail]:
+    """Reports from professionals, newest first, a page at a time; X-Total-Count gives how many."""
+    reports = all_reports(db, limit, offset)
+    response.headers["X-Total-Count"] = str(count_reports(db))
     log_access(
         db,
         request,

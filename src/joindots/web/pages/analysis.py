@@ -20,7 +20,7 @@ from joindots.web.decisions import decide_pair, persons_of_pair, with_records
 from joindots.web.deps import DB, CurrentUser, State
 from joindots.web.groups import group_detail, group_network
 from joindots.web.pages.forms import form_fields, validated
-from joindots.web.pages.render import render
+from joindots.web.pages.render import page_asked, page_count, render
 from joindots.web.parts import PartResult, decide_review_item, part_result
 
 router = APIRouter()
@@ -41,10 +41,10 @@ def matches(request: Request, principal: CurrentUser, db: DB, state: State) -> R
     """Pairs to decide, a page at a time, all or only those one step found (?found_by=context)."""
     wanted = request.query_params.get("found_by")
     found_by: FoundBy | None = wanted if wanted in ("model", "context") else None  # type: ignore[assignment]
-    page = _page(request)
+    page = page_asked(request)
     pairs, total = read_pairs(db, request, principal, state, found_by, (page - 1) * MATCH_PAGE)
     result = PartResult(True, "", with_records(db, pairs), total, (page - 1) * MATCH_PAGE)
-    pages = _pages(total, MATCH_PAGE)
+    pages = page_count(total, MATCH_PAGE)
     done = _done(db, request.query_params.get("done"))
     no_run = latest_done_run(db) is None
     return render(
@@ -73,19 +73,10 @@ async def decide_match(pair_id: RowId, request: Request, principal: CurrentUser,
 GROUPS_PAGE, REVIEW_PAGE = 200, 100
 
 
-def _pages(total: int, size: int) -> int:
-    return max(1, -(-total // size))
-
-
-def _page(request: Request) -> int:
-    value = request.query_params.get("page", "1")
-    return max(1, min(int(value), 100_000)) if value.isdecimal() and len(value) < 7 else 1
-
-
 def _paged(request: Request, db: DB, principal: CurrentUser, part: str, size: int) -> dict[str, Any]:
-    page = _page(request)
+    page = page_asked(request)
     result = read_part(db, request, principal, part, (page - 1) * size, size)
-    pages = _pages(result.total, size)
+    pages = page_count(result.total, size)
     return {"result": result, "page": page, "pages": pages, "path": request.url.path}
 
 

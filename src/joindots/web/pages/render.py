@@ -37,3 +37,13 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return request.app.state.web.templates.TemplateResponse(
         request, template, context, status_code=status_code
     )
+
+
+def page_count(total: int, size: int) -> int:
+    return max(1, -(-total // size))
+
+
+def page_asked(request: Request) -> int:
+    """The ?page= asked for (1 when missing or not a sensible number)."""
+    value = request.query_params.get("page", "1")
+    return max(1, min(int(value), 100_000)) if value.isdecimal() and len(value) < 7 else 1

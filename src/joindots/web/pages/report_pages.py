@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,16 +13,24 @@ from starlette.datastructures import FormData
 from joindots.audit import Action, LogQuery, search_log
 from joindots.errors import InvalidInput, NotFound
 from joindots.intake.matching import match_report
-from joindots.intake.queries import ages_then, all_reports, one_report, own_reports, people_named
+from joindots.intake.queries import (
+    ages_then,
+    all_reports,
+    count_reports,
+    one_report,
+    own_reports,
+    people_named,
+)
 from joindots.intake.schemas import DutyToReport, MakesafeConcern, MakesafeIndicator
 from joindots.intake.service import file_report
 from joindots.web.audited import log_access
 from joindots.web.deps import DB, CurrentUser, State
 from joindots.web.pages.forms import validated
-from joindots.web.pages.render import render
+from joindots.web.pages.render import page_asked, page_count, render
 
 router = APIRouter()
 KINDS = {"duty": "report_duty.html", "makesafe": "report_makesafe.html"}
+REPORTS_PAGE = 50
 
 
 def _kind(kind: str) -> str:
@@ -106,7 +115,9 @@ def my_receipts(request: Request, principal: CurrentUser, db: DB) -> Response:
 
 @router.get("/reports")
 def reports_received(request: Request, principal: CurrentUser, db: DB) -> Response:
-    reports = all_reports(db)
+    """Reports from professionals, newest first, a page at a time."""
+    page, total = page_asked(request), count_reports(db)
+    reports = all_reports(db, REPORTS_PAGE, (page - 1) * REPORTS_PAGE)
     log_access(
         db,
         request,
@@ -118,7 +129,15 @@ def reports_received(request: Request, principal: CurrentUser, db: DB) -> Respon
     db.commit()
     people = people_named(db, reports)
     return render(
-        request, "reports.html", reports=reports, people=people, ages=ages_then(db, reports, people)
+        request,
+        "reports.html",
+        reports=reports,
+        people=people,
+        ages=ages_then(db, reports, people),
+        result=SimpleNamespace(items=reports, total=total, offset=(page - 1) * REPORTS_PAGE),
+        page=page,
+        pages=page_count(total, REPORTS_PAGE),
+        path=request.url.path,
     )
 
 
