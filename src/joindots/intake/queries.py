@@ -110,7 +110,7 @@ def ages_then(
 def reports_naming(session: Session, person_id: str) -> list[dict[str, Any]]:
     """Reports filed since the last finished link run whose instant matches name this person, for
     records no run has placed yet: what an analyst on the person's page must see before the next run
-    reconciles them (after it, the report's records are the person's own). Best first per report."""
+    reconciles them (after it, the report's records are the person's own). Newest report first."""
     run = session.scalars(
         select(LinkRun).where(LinkRun.status == "done").order_by(LinkRun.id.desc()).limit(1)
     ).first()
