@@ -26,6 +26,7 @@ class Permission(StrEnum):
     FILE_REPORTS = "file_reports"  # the duty to report, hotel and taxi concerns
     READ_OWN_RECEIPTS = "read_own_receipts"
     READ_ALL_REPORTS = "read_all_reports"  # reports from professionals, all reporters
+    TRIAGE_REPORTS = "triage_reports"  # record what was done about a report
     EXPORT = "export"  # disclosures: downloads of personal data
     READ_ACCESS_LOG = "read_access_log"
     MANAGE_USERS = "manage_users"
@@ -38,6 +39,7 @@ _ANALYST = {
     Permission.REVIEW_CASES,
     Permission.READ_AGGREGATES,
     Permission.READ_ALL_REPORTS,
+    Permission.TRIAGE_REPORTS,
     Permission.EXPORT,
 }
 

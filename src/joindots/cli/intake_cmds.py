@@ -11,6 +11,7 @@ from rich.table import Table
 from joindots.audit import Action, record_access
 from joindots.cli.common import clear_errors, console, ready_engine
 from joindots.intake.queries import Named, ages_then, all_reports, people_named
+from joindots.intake.triage import OUTCOMES, triage_report
 from joindots.store.db import session_scope
 
 ACTOR = typer.Option("--actor", help="Who is looking (written to the access log).")
@@ -42,6 +43,9 @@ def who_is_who(named: Named, matches: list[dict[str, Any]], status: str, ages: d
 def reports_cmd(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="Reports to show, newest first.")] = 20,
     offset: Annotated[int, typer.Option(min=0, help="Newest reports to skip (the next page).")] = 0,
+    awaiting: Annotated[
+        bool, typer.Option("--awaiting", help="Only reports no one has triaged yet.")
+    ] = False,
     actor: Annotated[str, ACTOR] = "cli",
     why: Annotated[str, WHY] = "reports from professionals",
 ) -> None:
@@ -49,11 +53,11 @@ def reports_cmd(
     they are (instant matches, marked 'by context' where found so, or the person a full run placed
     them in), with their age on the report's date. Reading is logged as a consultation."""
     with clear_errors(), session_scope(ready_engine()) as session:
-        reports = all_reports(session, limit, offset)
+        reports = all_reports(session, limit, offset, awaiting)
         people = people_named(session, reports)
         ages = ages_then(session, reports, people)
         table = Table(title=f"reports from professionals: the newest {len(reports)}")
-        for name in ("receipt", "kind", "filed (UTC)", "routed to", "people named"):
+        for name in ("receipt", "kind", "filed (UTC)", "routed to", "people named", "triage"):
             table.add_column(name)
         for r in reports:
             theirs = {person: age for (report, person), age in ages.items() if report == r.id}
@@ -63,6 +67,7 @@ def reports_cmd(
             table.add_row(
                 r.receipt, r.kind_label, r.filed_at.strftime("%Y-%m-%d %H:%M"),
                 f"{r.police_area}, {r.local_authority}", escape("\n".join(named)),
+                escape(f"{OUTCOMES.get(r.triage, r.triage)} ({r.triaged_by})" if r.triage else "awaiting"),
             )  # fmt: skip
         console.print(table)
         if reports:
@@ -72,5 +77,20 @@ def reports_cmd(
             )  # fmt: skip
 
 
+def triage_cmd(
+    receipt: Annotated[str, typer.Argument(help="The report's receipt reference, e.g. JD-4GL5CZ77S3.")],
+    outcome: Annotated[
+        str, typer.Option(help="What was done: referred, existing (investigation) or no_further_action.")
+    ],
+    why: Annotated[str, typer.Option("--why", help="Why (5 characters or more; kept with the outcome).")],
+    actor: Annotated[str, ACTOR] = "cli",
+) -> None:
+    """Record what was done about a report and why (logged as an alteration)."""
+    with clear_errors(), session_scope(ready_engine()) as session:
+        report = triage_report(session, receipt, outcome, why, actor)
+        console.print(f"{report.receipt}: {OUTCOMES[outcome]}, by {actor}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("reports")(reports_cmd)
+    app.command("triage")(triage_cmd)

@@ -21,13 +21,15 @@ def own_reports(session: Session, username: str, limit: int = 200) -> list[Repor
     return list(session.scalars(stmt))
 
 
-def all_reports(session: Session, limit: int = 200, offset: int = 0) -> list[Report]:
-    """Newest first, a page at a time."""
-    return list(session.scalars(select(Report).order_by(Report.id.desc()).offset(offset).limit(limit)))
+def all_reports(session: Session, limit: int = 200, offset: int = 0, awaiting: bool = False) -> list[Report]:
+    """Newest first, a page at a time; `awaiting`: only those no one has triaged yet."""
+    query = select(Report).where(Report.triage.is_(None)) if awaiting else select(Report)
+    return list(session.scalars(query.order_by(Report.id.desc()).offset(offset).limit(limit)))
 
 
-def count_reports(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Report)) or 0
+def count_reports(session: Session, awaiting: bool = False) -> int:
+    query = select(func.count()).select_from(Report)
+    return session.scalar(query.where(Report.triage.is_(None)) if awaiting else query) or 0
 
 
 def one_report(session: Session, receipt: str) -> Report | None:

@@ -33,6 +33,11 @@ class Report(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), index=True)
     match_status: Mapped[str] = mapped_column(String(20), default="pending")
     matches: Mapped[list] = mapped_column(JSON, default=list)  # [{record, person, probability}]
+    # what was done about it: None while it awaits triage (`joindots.intake.triage.OUTCOMES`)
+    triage: Mapped[str | None] = mapped_column(String(20), index=True)
+    triaged_by: Mapped[str | None] = mapped_column(String(100))
+    triaged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    triage_note: Mapped[str | None] = mapped_column(String(500))
 
     @property
     def kind_label(self) -> str:

@@ -59,6 +59,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], P] = {
     ("GET", "/api/reports/{receipt}"): P.READ_ALL_REPORTS,
     ("GET", "/reports"): P.READ_ALL_REPORTS,
     ("GET", "/reports/{receipt}"): P.READ_ALL_REPORTS,
+    ("POST", "/api/reports/{receipt}/triage"): P.TRIAGE_REPORTS,
+    ("POST", "/reports/{receipt}/triage"): P.TRIAGE_REPORTS,
     # the access log and users
     ("GET", "/api/audit"): P.READ_ACCESS_LOG,
     ("GET", "/api/audit/verify"): P.READ_ACCESS_LOG,

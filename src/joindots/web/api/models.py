@@ -161,3 +161,13 @@ class ReportDetail(ReceiptSummary):
     matches: list[dict[str, Any]]
     payload: dict[str, Any]
     people: list[NamedPerson] = []
+    triage: str | None = Field(None, description="What was done about it; null while it awaits triage.")
+    triaged_by: str | None = None
+    triaged_at: dt.datetime | None = None
+    triage_note: str | None = None
+
+
+class TriageRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["referred", "existing", "no_further_action"]
+    reason: Reason

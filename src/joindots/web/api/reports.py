@@ -21,7 +21,8 @@ from joindots.intake.queries import (
 from joindots.intake.schemas import AnyReport, Receipt
 from joindots.intake.service import file_report
 from joindots.intake.tables import Report
-from joindots.web.api.models import NamedPerson, ReceiptSummary, ReportDetail
+from joindots.intake.triage import triage_report
+from joindots.web.api.models import NamedPerson, ReceiptSummary, ReportDetail, TriageRequest
 from joindots.web.audited import log_access
 from joindots.web.deps import DB, CurrentUser, State
 
@@ -51,10 +52,12 @@ def everything(
     db: DB,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    awaiting: bool = False,
 ) -> list[ReportDetail]:
-    """Reports from professionals, newest first, a page at a time; X-Total-Count gives how many."""
-    reports = all_reports(db, limit, offset)
-    response.headers["X-Total-Count"] = str(count_reports(db))
+    """Reports from professionals, newest first, a page at a time (`awaiting`: only those not yet
+    triaged); X-Total-Count gives how many."""
+    reports = all_reports(db, limit, offset, awaiting)
+    response.headers["X-Total-Count"] = str(count_reports(db, awaiting))
     log_access(
         db,
         request,
@@ -74,6 +77,14 @@ def one(receipt: str, request: Request, principal: CurrentUser, db: DB) -> Repor
     if report is None:
         raise NotFound(f"no report {receipt}")
     log_access(db, request, principal, Action.CONSULTATION, f"report {receipt}")
+    db.commit()
+    return _detailed(db, [report])[0]
+
+
+@router.post("/{receipt}/triage", response_model=ReportDetail)
+def triage(receipt: str, body: TriageRequest, principal: CurrentUser, db: DB) -> ReportDetail:
+    """Record what was done about the report, and why (an alteration in the access log)."""
+    report = triage_report(db, receipt, body.outcome, body.reason, principal.username)
     db.commit()
     return _detailed(db, [report])[0]
 

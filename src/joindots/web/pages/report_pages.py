@@ -7,10 +7,11 @@ from types import SimpleNamespace
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from joindots.audit import Action, LogQuery, search_log
+from joindots.auth.roles import Permission, allowed
 from joindots.errors import InvalidInput, NotFound
 from joindots.intake.matching import match_report
 from joindots.intake.queries import (
@@ -23,9 +24,11 @@ from joindots.intake.queries import (
 )
 from joindots.intake.schemas import DutyToReport, MakesafeConcern, MakesafeIndicator
 from joindots.intake.service import file_report
+from joindots.intake.triage import OUTCOMES, triage_report
+from joindots.web.api.models import TriageRequest
 from joindots.web.audited import log_access
 from joindots.web.deps import DB, CurrentUser, State
-from joindots.web.pages.forms import validated
+from joindots.web.pages.forms import form_fields, validated
 from joindots.web.pages.render import page_asked, page_count, render
 
 router = APIRouter()
@@ -116,8 +119,9 @@ def my_receipts(request: Request, principal: CurrentUser, db: DB) -> Response:
 @router.get("/reports")
 def reports_received(request: Request, principal: CurrentUser, db: DB) -> Response:
     """Reports from professionals, newest first, a page at a time."""
-    page, total = page_asked(request), count_reports(db)
-    reports = all_reports(db, REPORTS_PAGE, (page - 1) * REPORTS_PAGE)
+    awaiting = request.query_params.get("awaiting") == "1"
+    page, total = page_asked(request), count_reports(db, awaiting)
+    reports = all_reports(db, REPORTS_PAGE, (page - 1) * REPORTS_PAGE, awaiting)
     log_access(
         db,
         request,
@@ -138,6 +142,9 @@ def reports_received(request: Request, principal: CurrentUser, db: DB) -> Respon
         page=page,
         pages=page_count(total, REPORTS_PAGE),
         path=request.url.path,
+        awaiting=awaiting,
+        waiting=count_reports(db, awaiting=True),
+        outcomes=OUTCOMES,
     )
 
 
@@ -158,7 +165,18 @@ def report_received(receipt: str, request: Request, principal: CurrentUser, db: 
         given=report.payload or {},
         named=people.get(report.event_id, []),
         ages=ages_then(db, [report], people),
+        outcomes=OUTCOMES,
+        can_triage=allowed(principal.role, Permission.TRIAGE_REPORTS),
     )
+
+
+@router.post("/reports/{receipt}/triage")
+async def triage(receipt: str, request: Request, principal: CurrentUser, db: DB) -> Response:
+    """What was done about the report, with why; back to the report."""
+    body = validated(TriageRequest, await form_fields(request))
+    triage_report(db, receipt, body.outcome, body.reason, principal.username)
+    db.commit()
+    return RedirectResponse(f"/reports/{receipt}#triage", status_code=303)
 
 
 @router.get("/audit")
