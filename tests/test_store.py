@@ -3,14 +3,18 @@ JSON is written as `json.dumps` writes it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
-from joindots.store.db import BULK_CACHE_KIB, bulk_writes, json_text, session_scope
+from joindots.intake.queries import count_reports
+from joindots.intake.tables import Report
+from joindots.store.db import BULK_CACHE_KIB, alembic_config, bulk_writes, json_text, migrate, session_scope
 from joindots.store.link_tables import LinkRun
 from joindots.store.tables import metadata
 
@@ -63,3 +67,42 @@ def test_a_run_writes_its_rows_with_a_larger_sqlite_page_cache_and_sets_it_back(
         if sqlite:
             assert session.connection().exec_driver_sql(pragma).scalar() == before != -BULK_CACHE_KIB
         assert session.scalars(select(LinkRun)).one().status == "running"  # on PostgreSQL: nothing else
+
+
+def test_reports_filed_before_triage_existed_are_kept_and_await_it(engine) -> None:
+    """Migration 0005 upgrades a database in place: a report stored at 0004 keeps its matches and
+    awaits triage (both databases)."""
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    now = dt.datetime(2026, 12, 1, 9, 30)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0004")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "insert into load_batch (id, source, file_name, file_sha256, mapping_sha256, started_at,"
+                    " status, rows_read, rows_loaded, rows_quarantined, rows_already_loaded, report)"
+                    " values (1, 'reports', 'report JD-OLD', 'x', 'x', :now, 'loaded', 1, 1, 0, 0, '{}')"
+                ),
+                {"now": now},
+            )
+            conn.execute(
+                text(
+                    "insert into event (id, batch_id, source, ref, type) values (1, 1, 'reports', 'JD-OLD', 'report')"
+                )
+            )
+            conn.execute(
+                text(
+                    "insert into intake_report (id, receipt, kind, filed_by, filed_at, payload, routed_by_postcode,"
+                    " event_id, match_status, matches) values (1, 'JD-OLD', 'duty_to_report', 'reporter1', :now,"
+                    " '{}', false, 1, 'matched', '[{\"record\": 7, \"person_id\": \"P000001\"}]')"
+                ),
+                {"now": now},
+            )
+    finally:
+        migrate(engine)
+    with session_scope(engine) as s:
+        report = s.scalars(select(Report)).one()
+        assert (report.receipt, report.matches[0]["person_id"], report.triage) == ("JD-OLD", "P000001", None)
+        assert count_reports(s, awaiting=True) == 1
