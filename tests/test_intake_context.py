@@ -8,6 +8,7 @@ The world is the shared linked web world (made, ingested and linked as `joindots
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import re
 
@@ -376,6 +377,41 @@ def test_an_analyst_reads_one_report_whole_with_the_evidence_for_each_match(link
     assert known.suspect in [m["person_id"] for m in detail["matches"] if m.get("found_by") == "context"]
     assert admin.get("/reports/JD-NOSUCH").status_code == 404
     assert admin.get("/api/reports/JD-NOSUCH").status_code == 404
+
+
+def test_the_command_line_reads_one_report_whole_and_logs_the_reading(linked, monkeypatch):
+    known = _a_child_with_someone_around(linked)
+    report = _file(linked, as_given(known.child), PersonGiven(forename=known.forename), known.date)
+    monkeypatch.setenv("JOINDOTS_DATABASE_URL", linked.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    monkeypatch.setattr(console, "width", 400)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["report", report.receipt, "--why", "strategy meeting prep"])
+    assert shown.exit_code == 0, shown.output
+    out = shown.output
+    assert "what happened: Pupil disclosed lifts and gifts from an older man known to her." in out
+    assert f"reporter: {REPORTER.name}, {REPORTER.role}, {REPORTER.organisation}" in out
+    assert f"suspect: {known.forename}\n" in out and "triage: awaiting" in out
+    assert f"suspect {known.forename}: {known.suspect} (" in out and "by context: fits best of" in out
+    evidence = out[out.index(f"  {known.suspect}: ") :].splitlines()[0]
+    assert "forename " in evidence and "context: fits best of" in evidence  # each match's evidence
+    as_json = runner.invoke(app, ["report", report.receipt, "--json", "--why", "export for the file"])
+    missing = runner.invoke(app, ["report", "JD-NOSUCH", "--why", "a typo"])
+    get_settings.cache_clear()
+    detail = json.loads(as_json.output)
+    assert detail["receipt"] == report.receipt and detail["triage"] is None
+    assert known.suspect in [m["person_id"] for m in detail["matches"] if m.get("found_by") == "context"]
+    assert missing.exit_code != 0 and "no report JD-NOSUCH" in missing.output
+    with session_scope(linked) as s:
+        logged = s.scalars(
+            select(AccessLog).where(
+                AccessLog.subject == f"report {report.receipt}", AccessLog.action == "consultation"
+            )
+        ).all()
+    assert [(e.action, e.justification) for e in logged] == [
+        ("consultation", "strategy meeting prep"),
+        ("consultation", "export for the file"),
+    ]
 
 
 def test_reports_received_come_a_page_at_a_time_newest_first(linked, monkeypatch):

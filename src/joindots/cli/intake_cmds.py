@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import typer
@@ -10,7 +11,10 @@ from rich.table import Table
 
 from joindots.audit import Action, record_access
 from joindots.cli.common import clear_errors, console, ready_engine
-from joindots.intake.queries import Named, ages_then, all_reports, people_named
+from joindots.cli.link_cmds import evidence_line
+from joindots.errors import NotFound
+from joindots.intake.queries import Named, ages_then, all_reports, one_report, people_named
+from joindots.intake.tables import Report
 from joindots.intake.triage import OUTCOMES, triage_report
 from joindots.store.db import session_scope
 
@@ -77,6 +81,93 @@ def reports_cmd(
             )  # fmt: skip
 
 
+def _given_person(p: dict[str, Any]) -> str:
+    """A person as the report gave them: name, birth date or rough age, sex, postcode, phones,
+    vehicles and description."""
+    words = [" ".join(x for x in (p.get("forename"), p.get("surname")) if x) or "no name given"]
+    if p.get("dob"):
+        words.append(f"born {p['dob']}")
+    elif p.get("approx_age") is not None:
+        words.append(f"about {p['approx_age']}")
+    words += [p[k] for k in ("sex", "postcode") if p.get(k)]
+    words += [f"phone {x}" for x in p.get("phones") or []]
+    words += [f"vehicle {x}" for x in p.get("vehicle_marks") or []]
+    said = f": \u201c{p['description']}\u201d" if p.get("description") else ""
+    return ", ".join(words) + said
+
+
+def _as_filed(r: Report) -> list[tuple[str, str]]:
+    """The report's fields as filed, label and text, in the order the web app's page gives them."""
+    given = r.payload or {}
+    rep = given.get("reporter") or {}
+    where = given.get("location_postcode")
+    lines = [
+        ("kind", r.kind_label + (" (Operation Makesafe)" if r.kind == "makesafe" else "")),
+        ("filed (UTC)", f"{r.filed_at:%Y-%m-%d %H:%M} by {r.filed_by}"),
+        ("happened on", f"{given.get('occurred_on')}" + (f", {where}" if where else "")),
+        ("routed to", f"{r.police_area}, {r.local_authority}"
+         + ("" if r.routed_by_postcode else " (no postcode district to route by)")),
+        ("reporter", ", ".join(str(rep[k]) for k in ("name", "role", "organisation", "phone", "email")
+                               if rep.get(k))),
+    ]  # fmt: skip
+    if r.kind == "makesafe":
+        lines.append(("where", str(given.get("business_name", ""))))
+        lines += [("seen", str(i)) for i in given.get("indicators") or []]
+        for n in given.get("names_as_given") or []:
+            lines.append(("name given", f"\u201c{n['name']}\u201d ({n['who'].replace('_', ' ')})"))
+        for key, label in (("phones", "phones"), ("vehicle_marks", "vehicles")):
+            if given.get(key):
+                lines.append((label, ", ".join(given[key])))
+    else:
+        lines.append(("child", _given_person(given.get("child") or {})))
+        lines += [("suspect", _given_person(s)) for s in given.get("suspects") or []]
+    lines.append(("what happened", str(given.get("what_happened", ""))))
+    if r.triage:
+        lines.append(("triage", f"{OUTCOMES.get(r.triage, r.triage)}: by {r.triaged_by}, "
+                      f"{r.triaged_at:%Y-%m-%d %H:%M} UTC. \u201c{r.triage_note}\u201d"))  # fmt: skip
+    else:
+        lines.append(("triage", "awaiting: no one has recorded what was done about it yet"))
+    return lines
+
+
+def report_cmd(
+    receipt: Annotated[str, typer.Argument(help="The report's receipt reference, e.g. JD-4GL5CZ77S3.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print it as GET /api/reports/{receipt} does.")
+    ] = False,
+    actor: Annotated[str, ACTOR] = "cli",
+    why: Annotated[str, WHY] = "a report from a professional",
+) -> None:
+    """One report whole, as filed: the reporter to call back, what happened in their words, what was
+    done about it, and each person it names with who they are and the evidence for each match.
+    Reading is logged as a consultation."""
+    from joindots.web.api.reports import detailed  # the API's own shape, for --json
+
+    with clear_errors(), session_scope(ready_engine()) as session:
+        report = one_report(session, receipt)
+        if report is None:
+            raise NotFound(f"no report {receipt}")
+        record_access(
+            session, actor=actor, action=Action.CONSULTATION, subject=f"report {receipt}", justification=why
+        )
+        if as_json:
+            typer.echo(json.dumps(detailed(session, [report])[0].model_dump(mode="json"), indent=2))
+            return
+        console.print(f"[bold]Report {escape(report.receipt)}[/]")
+        for label, text in _as_filed(report):
+            console.print(f"{label}: {escape(text)}")
+        people = people_named(session, [report])
+        ages = {p: a for (_, p), a in ages_then(session, [report], people).items()}
+        console.print(f"\n[bold]Who they are[/] (matching: {report.match_status.replace('_', ' ')})")
+        for named in people.get(report.event_id, []):
+            console.print(escape(who_is_who(named, report.matches or [], report.match_status, ages)))
+            for hit in report.matches or []:
+                if hit.get("record") == named.record and hit.get("person_id"):
+                    console.print(
+                        f"  {hit['person_id']}: {escape(evidence_line(hit.get('explanation') or {}))}"
+                    )
+
+
 def triage_cmd(
     receipt: Annotated[str, typer.Argument(help="The report's receipt reference, e.g. JD-4GL5CZ77S3.")],
     outcome: Annotated[
@@ -93,4 +184,5 @@ def triage_cmd(
 
 def register(app: typer.Typer) -> None:
     app.command("reports")(reports_cmd)
+    app.command("report")(report_cmd)
     app.command("triage")(triage_cmd)

@@ -115,7 +115,7 @@ def _record_line(record: PersonRecord | None) -> str:
     return f"{record.id} {record.source}:{record.record_id} ({record.role or '-'}): {name}{born}"
 
 
-def _evidence_line(explanation: dict[str, Any]) -> str:
+def evidence_line(explanation: dict[str, Any]) -> str:
     """The fields for and against, strongest first; the context's reason in full."""
     parts = sorted(
         ((k, v) for k, v in explanation.items() if k != "context" and abs(v.get("weight", 0.0)) > 0.05),
@@ -156,7 +156,7 @@ def matches_cmd(
             records = escape(f"{_record_line(left)}\n{_record_line(right)}")
             table.add_row(
                 str(pair.id), f"{pair.match_probability:.3f}", pair.found_by, records,
-                escape(_evidence_line(pair.explanation or {})),
+                escape(evidence_line(pair.explanation or {})),
             )  # fmt: skip
         console.print(table)
         if pairs:

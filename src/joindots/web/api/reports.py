@@ -67,7 +67,7 @@ def everything(
         details={"receipts": [r.receipt for r in reports]},
     )
     db.commit()
-    return _detailed(db, reports)
+    return detailed(db, reports)
 
 
 @router.get("/{receipt}", response_model=ReportDetail)
@@ -78,7 +78,7 @@ def one(receipt: str, request: Request, principal: CurrentUser, db: DB) -> Repor
         raise NotFound(f"no report {receipt}")
     log_access(db, request, principal, Action.CONSULTATION, f"report {receipt}")
     db.commit()
-    return _detailed(db, [report])[0]
+    return detailed(db, [report])[0]
 
 
 @router.post("/{receipt}/triage", response_model=ReportDetail)
@@ -86,10 +86,11 @@ def triage(receipt: str, body: TriageRequest, principal: CurrentUser, db: DB) ->
     """Record what was done about the report, and why (an alteration in the access log)."""
     report = triage_report(db, receipt, body.outcome, body.reason, principal.username)
     db.commit()
-    return _detailed(db, [report])[0]
+    return detailed(db, [report])[0]
 
 
-def _detailed(db: Session, reports: list[Report]) -> list[ReportDetail]:
+def detailed(db: Session, reports: list[Report]) -> list[ReportDetail]:
+    """Each report as the API gives it: with each person it names, their matches and ages then."""
     people = people_named(db, reports)
     ages = ages_then(db, reports, people)
 
