@@ -14,7 +14,7 @@ from joindots.web.access import STATIC_PREFIX
 from joindots.web.api import aggregates, audit, core, matches, people, reports
 from joindots.web.deps import authorise
 from joindots.web.errors import BodyLimit, install_error_handlers
-from joindots.web.pages import analysis, auth_pages, people_pages, report_pages
+from joindots.web.pages import analysis, audit_pages, auth_pages, people_pages, report_pages
 from joindots.web.state import HERE, build_state
 
 # Cytoscape.js injects one fixed <style> rule for its container; that exact text (and nothing
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.middleware("http")(security_headers)  # added last, so outermost: every answer gets the headers
     for module in (core, people, matches, reports, audit, aggregates):
         app.include_router(module.router)
-    for page in (auth_pages, people_pages, analysis, report_pages):
+    for page in (auth_pages, people_pages, analysis, report_pages, audit_pages):
         app.include_router(page.router, include_in_schema=False)
     app.mount(STATIC_PREFIX, StaticFiles(directory=str(HERE / "static")), name="static")
     return app

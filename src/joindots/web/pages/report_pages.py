@@ -1,4 +1,4 @@
-"""Forms for reports from professionals, a reporter's own receipts, reports received, the access log."""
+"""Forms for reports from professionals, a reporter's own receipts, reports received."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from joindots.audit import Action, LogQuery, search_log
+from joindots.audit import Action
 from joindots.auth.roles import Permission, allowed
 from joindots.errors import InvalidInput, NotFound
 from joindots.intake.matching import match_report
@@ -177,19 +177,3 @@ async def triage(receipt: str, request: Request, principal: CurrentUser, db: DB)
     triage_report(db, receipt, body.outcome, body.reason, principal.username)
     db.commit()
     return RedirectResponse(f"/reports/{receipt}#triage", status_code=303)
-
-
-@router.get("/audit")
-def access_log(request: Request, principal: CurrentUser, db: DB) -> Response:
-    """Search by actor, action and subject (pseudonymous keys only, so a GET form is safe here)."""
-    params = request.query_params
-    action = params.get("action") or None
-    if action is not None and action not in {a.value for a in Action}:
-        raise InvalidInput(f"action must be one of {', '.join(a.value for a in Action)}")
-    query = LogQuery(
-        actor=params.get("actor") or None, action=action, subject=params.get("subject") or None, limit=200
-    )
-    total, entries = search_log(db, query)
-    return render(
-        request, "audit.html", total=total, entries=entries, query=query, actions=[a.value for a in Action]
-    )
