@@ -1,16 +1,18 @@
 """Disclosure control: no published cell below the threshold, and no suppressed value can be worked
-out by subtraction - within a table or across two releases. The attacker here is independent of the
-protector's own check: it solves for each suppressed cell by linear programming (min and max subject
-to every published line total and non-negative counts)."""
+out by subtraction - within a table or across two releases, with exact or rounded totals. The attacker
+here is independent of the protector's own check: it reads only what was printed (numbers, [c], the
+rounding base) and solves for each suppressed cell by linear programming (min and max subject to
+every line adding up, non-negative counts, and each rounded total within half a base of the truth)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from joindots.stats.disclosure import TOTAL, C, Grid, Release, protect, recoverable
+from joindots.stats.disclosure import TOTAL, C, Grid, Protected, Release, Share, exposed, intervals, protect
 
 
 @st.composite
@@ -89,7 +91,7 @@ def test_suppressed_cells_cannot_be_recovered_from_totals(grid: Grid, threshold:
     out = protect(grid, threshold)
     released = [out.release()]
     assert attack(released) == []
-    assert recoverable(released) == []
+    assert exposed(released, threshold) == []
 
 
 @settings(max_examples=40, deadline=None)
@@ -135,3 +137,99 @@ def test_rounded_totals_are_multiples_of_the_base() -> None:
     shown = protect(grid, 4, round_totals=5).published()
     assert shown[(TOTAL, "x")] == 55 and shown[("a", TOTAL)] == 25
     assert shown[("a", "x")] == 23
+
+
+def printed_bounds(out: Protected, threshold: int) -> dict[tuple[str, str], tuple[float, float]]:
+    """What an outsider can prove about each suppressed cell from the printed table alone: the
+    numbers and [c] as printed, the rounding base, and that counts are never negative. Rounded
+    totals are intervals (half up: a printed 15 with base 5 is 13 to 17)."""
+    shown = out.published()
+    cells = out.grid.cells()
+    var = {key: i for i, key in enumerate(cells)}
+    base = out.round_totals or 0
+    bounds: list[tuple[float, float | None]] = []
+    for key in cells:
+        value = shown[key]
+        if value == C:
+            bounds.append((0, None))
+        elif TOTAL in key and base:
+            assert isinstance(value, int)
+            bounds.append((max(0, value - base / 2), value + base / 2 - 0.5))
+        else:
+            bounds.append((value, value))  # type: ignore[arg-type]
+    a_eq = []
+    for line in out.grid.lines():
+        row = np.zeros(len(cells))
+        for sign, key in zip([1] * (len(line) - 1) + [-1], line, strict=True):
+            row[var[key]] += sign
+        a_eq.append(row)
+    found = {}
+    for key in out.suppressed:
+        c = np.zeros(len(cells))
+        c[var[key]] = 1
+        lo = linprog(c, A_eq=a_eq, b_eq=np.zeros(len(a_eq)), bounds=bounds, method="highs")
+        hi = linprog(-c, A_eq=a_eq, b_eq=np.zeros(len(a_eq)), bounds=bounds, method="highs")
+        found[key] = (np.ceil(lo.fun - 1e-6), np.inf if hi.status == 3 else np.floor(-hi.fun + 1e-6))
+    return found
+
+
+@settings(max_examples=60, deadline=None)
+@given(grids(max_rows=3, max_cols=3), st.integers(1, 5), st.sampled_from([None, 3, 5, 10]))
+def test_no_small_count_is_pinned_by_exact_or_rounded_totals(
+    grid: Grid, threshold: int, base: int | None
+) -> None:
+    """The data team publishes with or without rounded totals; for every suppressed cell from 1 to
+    the threshold, what the printed table proves leaves it both below and above the threshold, and
+    no suppressed cell at all is pinned to one value."""
+    out = protect(grid, threshold, round_totals=base)
+    found = printed_bounds(out, threshold)
+    note(f"{grid.counts} base={base} suppressed={sorted(out.suppressed)} bounds={found}")
+    for key, (lo, hi) in found.items():
+        assert lo < hi, key
+        if 1 <= (grid.value(key) or 0) <= threshold:
+            assert lo < threshold < hi, (key, lo, hi)
+
+
+def test_audit_case_rounded_totals_no_longer_give_back_the_small_cell() -> None:
+    """The audit's table: r1 = 9 and 4, r2 = 20 and 20, totals rounded to 5. Hiding only the 4 prints
+    r1 total 15 and column y total 25: the row says y is 4 to 8, the column 3 to 7, and a lone [c]
+    must be a small count, so y = 4. Now a second cell goes with it and y stays open."""
+    grid = Grid(("r1", "r2"), ("x", "y"), {("r1", "x"): 9, ("r1", "y"): 4, ("r2", "x"): 20, ("r2", "y"): 20})
+    naive = Release(grid, frozenset({("r1", "y")}), round_totals=5)
+    assert intervals([naive])[(0, ("r1", "y"))] == (4, 7)
+    assert exposed([naive], 4) == [(0, ("r1", "y"))]
+    out = protect(grid, 4, round_totals=5)
+    assert len(out.suppressed) >= 2
+    lo, hi = printed_bounds(out, 4)[("r1", "y")]
+    assert lo < 4 < hi
+
+
+def test_a_stated_share_counts_among_what_the_attacker_knows() -> None:
+    """A stated share ("about 40% of suspects") is published only with its count and total, and is
+    part of the check: with a rounded total it narrows the total, so it may cost extra suppression,
+    never a recovered cell."""
+    grid = Grid(
+        ("a", "b", "Not recorded"),
+        ("Suspects", "Victims"),
+        {
+            ("a", "Suspects"): 3,
+            ("a", "Victims"): 12,
+            ("b", "Suspects"): 30,
+            ("b", "Victims"): 9,
+            ("Not recorded", "Suspects"): 26,
+            ("Not recorded", "Victims"): 14,
+        },
+    )
+    shares = [Share(("Not recorded", w), (TOTAL, w)) for w in grid.cols]
+    out = protect(grid, 4, round_totals=5, shares=shares, last_resort=("Not recorded",))
+    stated = out.stated_shares()
+    assert stated[shares[0]] == 45  # 26 of 59 = 44.07%: nearest 5% is 45
+    assert ("Not recorded", "Suspects") not in out.suppressed  # the completeness figure is kept
+    assert exposed([out.release()], 4) == []
+
+
+@pytest.mark.parametrize(("part", "whole", "percent"), [(25, 100, 25), (1, 40, 5), (3, 40, 10), (26, 68, 40)])
+def test_shares_round_half_up_not_to_even(part: int, whole: int, percent: int) -> None:
+    """2.5% and 7.5% go up (Python's round() would give 0 and 10 for 0.5 and 1.5 steps)."""
+    grid = Grid(("n", "Not recorded"), ("x",), {("n", "x"): whole - part, ("Not recorded", "x"): part})
+    assert Share(("Not recorded", "x"), (TOTAL, "x")).percent(grid) == percent

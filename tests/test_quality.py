@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from joindots.audit.tables import AccessLog
 from joindots.cli.main import app
 from joindots.ingest.load import ingest_dir
+from joindots.quality.scorecard import FIELDS, build_scorecard
 from joindots.quality.service import run_quality, web_summary
 from joindots.store.db import session_scope
 from joindots.store.schema import Quarantine
@@ -108,3 +109,37 @@ def test_cli_writes_scorecard_feedback_and_logs_consultation(
         assert (
             session.scalars(select(AccessLog).where(AccessLog.action == "consultation")).first() is not None
         )
+
+
+def _records(*rows: tuple[str, str, str, str]) -> pd.DataFrame:
+    """Missing-episode records (record id, linked person, forename, surname), one date of birth."""
+    data = []
+    for record_id, person, forename, surname in rows:
+        fields = dict.fromkeys(FIELDS) | {"forename": forename, "surname": surname, "dob": "2009-04-01"}
+        data.append(
+            {"source": "missing", "record_id": record_id, "role": "missing", **fields, "original": {}}
+            | {"event_date": None, "outcome_date": None, "person_id": person, "year": "2020"}
+        )
+    return pd.DataFrame(data)
+
+
+def _duplication(frame: pd.DataFrame) -> tuple[int, int, list[str]]:
+    card = build_scorecard(frame, {})
+    row = _card_row(card.rows, "missing", "person", "duplication")
+    dups = card.feedback[card.feedback.check == "duplicate"]
+    return int(row.numerator), int(row.denominator), sorted(dups.record_id + ": " + dups.value)
+
+
+def test_a_child_reported_missing_five_times_is_not_a_duplicate() -> None:
+    episodes = [(f"MP-{n}", "P000001", "Amy", "Hart") for n in range(5)]
+    assert _duplication(_records(*episodes)) == (1, 1, [])
+
+
+def test_a_second_identity_for_one_person_is_a_duplicate() -> None:
+    """The same child recorded once as 'Aimee' is held by the source as two people: one duplicate
+    identity, and the data owner is told which record it duplicates."""
+    episodes = [(f"MP-{n}", "P000001", "Amy", "Hart") for n in range(4)] + [
+        ("MP-9", "P000001", "Aimee", "Hart")
+    ]
+    other = [("MP-5", "P000002", "Ben", "Cole")]
+    assert _duplication(_records(*episodes, *other)) == (2, 3, ["MP-9: same person as MP-0"])

@@ -37,6 +37,11 @@ COLUMNS = [
     "rate",
     "note",
 ]
+# A person's identity in a source: what it recorded about them (see source_identities).
+IDENTITY = ("forename", "surname", "dob")
+DUPLICATION_NOTE = (
+    "identities (name and date of birth as recorded) per linked person; repeat events are not duplicates"
+)
 # Self-defined ethnicity groups that an officer-observed IC code can agree with.
 IC_COMPATIBLE = {
     "W": {"IC1", "IC2"},
@@ -130,6 +135,24 @@ def sent_values(frame: pd.DataFrame, mappings: dict[str, Mapping], field: str) -
     return pd.Series(out, index=frame.index, dtype=object)
 
 
+def source_identities(frame: pd.DataFrame, mappings: dict[str, Mapping]) -> pd.Series:
+    """Each record's identity as its source holds it: the name and date of birth it recorded (those
+    the source collects), case-folded; None when one of them is blank. Record ids cannot serve: the
+    sources give one per row (a crime nominal, an episode), not one per person."""
+    fields = {s: [f for f in IDENTITY if _collected(m, f)] for s, m in mappings.items()}
+    out = []
+    for index, source in zip(frame.index, frame["source"], strict=True):
+        values = [frame.at[index, f] for f in fields.get(source, IDENTITY)]
+        blank = not values or any(_blank(v) for v in values)
+        out.append(None if blank else "|".join(str(v).strip().casefold() for v in values))
+    return pd.Series(out, index=frame.index, dtype=object)
+
+
+def _on(frame: pd.DataFrame, part: pd.Series) -> pd.Series:
+    """A boolean over some of `frame`'s rows, extended to all of them (False elsewhere)."""
+    return part.reindex(frame.index, fill_value=False).astype(bool)
+
+
 def valid(field: str, value: Any) -> bool:
     """Does a normalised value conform to its code list or format?"""
     if _blank(value):
@@ -220,14 +243,22 @@ class _Builder:
         self.rows += _measure(self.frame, passed, everyone, "pole_4+1", "completeness")
 
     def duplication(self) -> None:
+        """Two identities for one person in one source: the same linked person recorded under a
+        different name or date of birth. Repeat events (a child reported missing five times, each
+        time under the same identity) are not duplicates."""
         frame = self.frame
-        linked = frame["person_id"].notna()
-        size = frame.groupby(["source", "person_id"])["record_id"].transform("count")
-        first = ~frame.duplicated(["source", "person_id"])
-        note = "" if linked.any() else "no linkage results yet"
-        # passed = the first record of each person in the source; the rest are duplicates
-        self.rows += _measure(frame, first & linked, linked, "person", "duplication", note)
-        self.feedback.append(_failures(frame, linked & ~first & (size > 1), "duplicate", "person"))
+        identity = source_identities(frame, self.mappings)
+        judged = frame["person_id"].notna() & identity.notna()
+        keyed = frame[judged].assign(identity=identity[judged]).sort_values(["source", "record_id"])
+        person = keyed.groupby(["source", "person_id"])
+        main = keyed["identity"] == person["identity"].transform("first")
+        counted = ~keyed.duplicated(["source", "person_id", "identity"])  # each identity once
+        note = DUPLICATION_NOTE if judged.any() else "no linkage results yet"
+        self.rows += _measure(
+            frame, _on(frame, main & counted), _on(frame, counted), "person", "duplication", note
+        )
+        same_as = ("same person as " + person["record_id"].transform("first")).reindex(frame.index)
+        self.feedback.append(_failures(frame, _on(frame, ~main), "duplicate", "person", same_as))
 
     def consistency(self) -> None:
         frame = self.frame

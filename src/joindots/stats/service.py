@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from joindots.audit import Action, record_access
 from joindots.domain.codes import SELF_DEFINED_ETHNICITY
 from joindots.settings import get_settings
-from joindots.stats.disclosure import TOTAL, C, Grid, Protected, Release, protect
+from joindots.stats.disclosure import TOTAL, C, Grid, Protected, Release, Share, protect
 from joindots.stats.people import AGE_BANDS, NOT_RECORDED, Counted, counted_people
 from joindots.stats.tables import ReleaseTable, StatsRelease
 from joindots.store.db import session_scope
@@ -61,21 +61,46 @@ def _grid(people: pd.DataFrame, row: str, col: str, rows: list[str] | None, cols
     return Grid(tuple(rows), tuple(cols), {(r, c): int(counts.get((r, c), 0)) for r in rows for c in cols})
 
 
-def _caveat(people: pd.DataFrame, column: str, label: str, threshold: int) -> str:
-    """How much is not recorded, as a percentage rounded to the nearest 10 - given only when 10% of
-    the people counted is more than the threshold, so the share cannot give back a suppressed count."""
-    rule = "'Not recorded' is its own row and is never imputed."
-    smallest = 10 * (threshold + 1)
-    if len(people) < smallest:
-        return f"Fewer than {smallest} people counted, so the share without a recorded {label} is not given; {rule}"
-    share = (people[column] == NOT_RECORDED).mean() * 100
+def _not_recorded_shares(grid: Grid) -> list[Share]:
+    """The share of each column's people with the attribute not recorded (a who-by-attribute table),
+    or of all the people counted (a table of one group by force area and year)."""
+    if grid.cols == WHO:
+        return [Share((NOT_RECORDED, who), (TOTAL, who)) for who in grid.cols]
+    return [Share((NOT_RECORDED, TOTAL), (TOTAL, TOTAL))]
+
+
+def _caveat(protected: Protected, label: str) -> str:
+    """How much is not recorded, per column: each share of a published column total, rounded half up
+    to the nearest 5%. A share is stated only with its count and total published, and the disclosure
+    check counts it among what an attacker knows, so it cannot give back a suppressed count."""
+    stated = protected.stated_shares()
+    parts = []
+    for share in protected.shares:
+        whose = share.whole[1].lower() if share.whole[1] != TOTAL else "the people counted"
+        if share in stated and protected.grid.value(share.part) == 0:
+            parts.append(f"none of {whose}")
+        elif share in stated:
+            parts.append(f"about {stated[share]}% of {whose}")
+        else:
+            parts.append(f"not given for {whose} (too few to state safely)")
+    step = protected.shares[0].step if protected.shares else 5
     return (
-        f"{label.capitalize()} is not recorded for about {10 * round(share / 10):.0f}% of the people counted "
-        f"(rounded to the nearest 10%); {rule}"
+        f"{label.capitalize()} not recorded: {', '.join(parts)} (rounded to the nearest {step}%); "
+        "'Not recorded' is its own row and is never imputed."
     )
 
 
-def _history(session: Session, name: str) -> list[Release]:
+def _protect(session: Session, name: str, grid: Grid, threshold: int, round_totals: int | None) -> Protected:
+    """Protect a table against its earlier releases; 'Not recorded' cells are the last choice for
+    secondary suppression, since their share is the completeness figure people need."""
+    history = _history(session, name, round_totals)
+    shares = _not_recorded_shares(grid)
+    return protect(grid, threshold, history, round_totals, shares, last_resort=(NOT_RECORDED,))
+
+
+def _history(session: Session, name: str, round_totals: int | None) -> list[Release]:
+    """Earlier releases of a table. Totals are taken as exact unless the release published rounded
+    ones (then rounded to today's base: keep the base fixed between releases)."""
     rows = session.scalars(
         select(ReleaseTable).where(ReleaseTable.name == name).order_by(ReleaseTable.id)
     ).all()
@@ -83,7 +108,9 @@ def _history(session: Session, name: str) -> list[Release]:
     for r in rows:
         counts = {_unkey(k): v for k, v in r.counts.items()}
         grid = Grid(tuple(r.rows), tuple(r.cols), counts)
-        out.append(Release(grid, frozenset(_unkey(k) for k in r.suppressed)))
+        rounded = any(r.published.get(_key(k)) not in (grid.value(k), C) for k in grid.cells() if TOTAL in k)
+        base = round_totals if rounded else None
+        out.append(Release(grid, frozenset(_unkey(k) for k in r.suppressed), base))
     return out
 
 
@@ -94,24 +121,17 @@ def build_tables(
     tables = []
     for column, title in TITLES.items():
         grid = _grid(people, column, "who", ORDER.get(column), list(WHO))
-        name = f"{column}"
-        protected = protect(grid, threshold, _history(session, name), round_totals)
+        protected = _protect(session, column, grid, threshold, round_totals)
+        label = column.replace("_", " ")
         tables.append(
-            StatsTable(
-                name,
-                f"Suspects and victims {title}",
-                _caveat(people, column, column.replace("_", " "), threshold),
-                protected,
-            )
+            StatsTable(column, f"Suspects and victims {title}", _caveat(protected, label), protected)
         )
     for who in WHO:
         part = people[people["who"] == who]
         grid = _grid(part, "force", "year", None, None)
         name = f"{who.lower()}_by_force_year"
-        protected = protect(grid, threshold, _history(session, name), round_totals)
-        table = StatsTable(
-            name, f"{who} by force area and year", _caveat(part, "force", "force area", threshold), protected
-        )
+        protected = _protect(session, name, grid, threshold, round_totals)
+        table = StatsTable(name, f"{who} by force area and year", _caveat(protected, "force area"), protected)
         table.extra = rates(protected, load_baseline(get_settings().population_baseline))
         tables.append(table)
     return tables
