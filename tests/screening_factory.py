@@ -37,10 +37,15 @@ class Factory:
         return ev
 
     def person(self, ev: Event, role: str, name: str, dob: dt.date | None, person: str | None = None,
-               **extra: object) -> PersonRecord:  # fmt: skip
+               original: dict | None = None, **extra: object) -> PersonRecord:  # fmt: skip
+        """`original`: the row as the agency sent it (its column names say what the event's date is)."""
         rid = f"{ev.ref}-{next(self.n)}"
         row = SourceRow(
-            batch_id=self.batch.id, source=ev.source, source_record_id=rid, row_number=1, original={}
+            batch_id=self.batch.id,
+            source=ev.source,
+            source_record_id=rid,
+            row_number=1,
+            original=original or {},
         )
         self.s.add(row)
         self.s.flush()

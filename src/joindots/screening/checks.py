@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from joindots.domain.codes import OFFENCE_CODES, RAPE_CODES
-from joindots.screening.facts import Ev, Facts, Rec, age_on
+from joindots.screening.born import age_on
+from joindots.screening.facts import Ev, Facts, Rec
 from joindots.screening.rules import Rule, RuleSet
 
 SUSPECT_ROLES = ("suspect", "alleged_perpetrator")
 VICTIM_ROLES = ("victim", "subject")
+CHILD_UNDER = 18  # a missing person under 18 is a child: their episodes make a case
 CaseKey = tuple[str, str]
 
 
@@ -62,13 +64,43 @@ def _persons(recs: list[Rec]) -> list[str]:
     return sorted({r.label for r in recs})
 
 
+DATE_WORDS = {
+    "offence": "at the offence",
+    "reported": "when reported",
+    "recorded": "when the crime was recorded",
+    "unknown": "on the case's date",
+}
+
+
+def _age_words(rec: Rec, age: int, ev: Ev) -> str:
+    """'aged 15 when reported (2022-09-27), born 2007-08-22 per 6 of the person's 7 records (none on
+    the victim record)': which date the age is on, as the source's column names it, and where the
+    birth date came from."""
+    when = DATE_WORDS.get(ev.date_kind, DATE_WORDS["unknown"])
+    day = ev.date.isoformat() if ev.date else "no date"
+    if ev.date_kind not in ("offence", "reported", "recorded"):
+        day += "; the source does not say whether that is the offence or the report"
+    born = f", {rec.born.words(rec.role)}" if rec.born else ""
+    return f"aged {age} {when} ({day}){born}"
+
+
 def _aged_victim(case: Case, rule: Rule) -> tuple[Rec, int] | None:
     low, high = int(rule.param("min_age", 13)), int(rule.param("max_age", 15))
     for rec in case.event.role("victim"):
-        age = age_on(rec.dob, case.event.date)
+        age = age_on(rec.birth, case.event.date)
         if age is not None and low <= age <= high:
             return rec, age
     return None
+
+
+def _victim_hit(case: Case, rec: Rec, age: int, fields: dict[str, Any]) -> Hit:
+    """The victim's names (label, age, age in words) and the evidence, with where the birth date came from."""
+    ev = case.event
+    evidence: dict[str, Any] = {"events": [ev.ref], "records": _records([rec]), "persons": _persons([rec])}
+    if rec.born is not None:
+        evidence["birth_date"] = rec.born.evidence()
+    words = {"victim": rec.label, "victim_age": age, "victim_age_text": _age_words(rec, age, ev)}
+    return Hit(words | fields, evidence)
 
 
 def _sexual(ev: Ev) -> bool:
@@ -89,10 +121,9 @@ def rape_reclassified(case: Case, facts: Facts, rule: Rule) -> Hit | None:
     found = _aged_victim(case, rule)
     if found is None:
         return None
-    rec, age = found
-    fields = {"victim": rec.label, "victim_age": age, "original_code": ev.offence_code_original,
-              "offence_code": ev.offence_code}  # fmt: skip
-    return Hit(fields, {"events": [ev.ref], "records": _records([rec]), "persons": _persons([rec])})
+    return _victim_hit(
+        case, *found, {"original_code": ev.offence_code_original, "offence_code": ev.offence_code}
+    )
 
 
 def closed_with_outcome(case: Case, facts: Facts, rule: Rule) -> Hit | None:
@@ -102,10 +133,7 @@ def closed_with_outcome(case: Case, facts: Facts, rule: Rule) -> Hit | None:
     found = _aged_victim(case, rule)
     if found is None:
         return None
-    rec, age = found
-    fields = {"victim": rec.label, "victim_age": age, "offence_code": ev.offence_code,
-              "outcome_code": ev.outcome_code}  # fmt: skip
-    return Hit(fields, {"events": [ev.ref], "records": _records([rec]), "persons": _persons([rec])})
+    return _victim_hit(case, *found, {"offence_code": ev.offence_code, "outcome_code": ev.outcome_code})
 
 
 def notes_mention(case: Case, facts: Facts, rule: Rule) -> Hit | None:
@@ -129,7 +157,7 @@ def _victims_of(ev: Ev, rule: Rule, exclude: set[str]) -> list[Rec]:
     top = rule.param("max_other_victim_age", 17)
     out = []
     for v in ev.role(*VICTIM_ROLES):
-        age = age_on(v.dob, ev.date)
+        age = age_on(v.birth, ev.date)
         if v.person not in exclude and (top is None or age is None or age <= int(top)):
             out.append(v)
     return out
@@ -194,16 +222,23 @@ def _concerning(ev: Ev, types: set[str]) -> bool:
     return (ev.location_type or "").strip().lower() in types or bool(ev.role("found_with"))
 
 
+def _child_then(ev: Ev, top: int) -> bool:
+    """The missing person was at most `top` years old at the episode (unknown age counts)."""
+    ages = [age_on(r.birth, ev.date) for r in ev.role("missing_person")]
+    return any(age is None or age <= top for age in ages)
+
+
 def missing_child(case: Case, facts: Facts, rule: Rule) -> Hit | None:
     types = {str(t).lower() for t in rule.param("location_types", ["hotel", "address"])}
-    bad = [ev for ev in case.episodes if _concerning(ev, types)]
-    if len(bad) < int(rule.param("min_concerning", 2)):
+    episodes = [ev for ev in case.episodes if _child_then(ev, int(rule.param("max_age", CHILD_UNDER - 1)))]
+    bad = [ev for ev in episodes if _concerning(ev, types)]
+    if not episodes or len(bad) < int(rule.param("min_concerning", 2)):
         return None
     if any(role == "victim" and ev.type == "crime" for ev, role in facts.by_person.get(case.child or "", [])):
         return None
-    recs = [r for ev in case.episodes for r in ev.role("missing_person")]
+    recs = [r for ev in episodes for r in ev.role("missing_person")]
     return Hit(
-        {"child": recs[0].label, "episodes": len(case.episodes), "concerning": len(bad)},
+        {"child": recs[0].label, "episodes": len(episodes), "concerning": len(bad)},
         {"events": [ev.ref for ev in bad], "records": _records(recs), "persons": _persons(recs)},
     )
 
@@ -243,11 +278,15 @@ def rape_offence(case: Case, facts: Facts, rule: Rule) -> Hit | None:
     code = ev.offence_code if ev.offence_code in RAPE_CODES else ev.offence_code_original
     if code not in RAPE_CODES:
         return None
-    return Hit({"code": code}, {"events": [ev.ref]})
+    recorded = "is recorded" if code == ev.offence_code else "was first recorded"
+    return Hit({"code": code, "recorded": recorded}, {"events": [ev.ref]})
+
+
+UNDECIDED = "undecided_when_screened"  # marks the evidence of a not_reviewed hit (see service.shown_reasons)
 
 
 def not_reviewed(case: Case, facts: Facts, rule: Rule) -> Hit | None:
-    return None if case.key in facts.decided else Hit({}, {})
+    return None if case.key in facts.decided else Hit({}, {UNDECIDED: True})
 
 
 Check = Callable[[Case, Facts, Rule], Hit | None]
@@ -274,8 +313,8 @@ def cases(facts: Facts) -> list[Case]:
     for ev in facts.events.values():
         if ev.type == "missing_episode":
             for rec in ev.role("missing_person"):
-                age = age_on(rec.dob, ev.date)
-                if age is None or age < 18:
+                age = age_on(rec.birth, ev.date)
+                if age is None or age < CHILD_UNDER:
                     episodes.setdefault(rec.person, []).append(ev)
     for child, evs in episodes.items():
         evs.sort(key=lambda e: (e.date.isoformat() if e.date else "", e.ref))

@@ -1,5 +1,6 @@
 """What the rules look at, read once from the store: events, the people in them (resolved to persons
-where linkage has run) and the groups of the latest network build.
+where linkage has run, each with a birth date: their record's own, else their person's, see
+`born.py`) and the groups of the latest network build.
 
 Only the columns the rules need are selected. Ethnicity, IC code and nationality are never read.
 """
@@ -14,9 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from joindots.network.tables import GroupMember, NetworkBuild, OffenderGroup
+from joindots.screening.born import Born, PersonBirths, age_on, born_for
+from joindots.screening.dates import date_kinds
 from joindots.screening.tables import ReviewDecision, ReviewItem
 from joindots.store.link_tables import RecordPerson
 from joindots.store.schema import Event, PersonRecord
+
+__all__ = ["Born", "Ev", "Facts", "Rec", "age_on", "load_facts", "person_key"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +33,13 @@ class Rec:
     record_id: str
     role: str
     person: str  # resolved person id, else a stand-in key (see `person_key`)
-    dob: dt.date | None
+    dob: dt.date | None  # as this record gives it
+    born: Born | None = None  # this record's birth date, else its person's, with where it came from
+
+    @property
+    def birth(self) -> dt.date | None:
+        """The birth date the rules use: the record's own, else the one most of its person's records give."""
+        return self.born.date if self.born else None
 
     @property
     def label(self) -> str:
@@ -48,6 +59,7 @@ class Ev:
     outcome_code: str | None
     notes: str | None
     location_type: str | None
+    date_kind: str = "unknown"  # what `date` is: offence | reported | recorded | unknown (see dates.py)
     people: list[Rec] = field(default_factory=list)
 
     def role(self, *roles: str) -> list[Rec]:
@@ -76,18 +88,32 @@ def person_key(
     return f"~r{rid}"
 
 
-def age_on(dob: dt.date | None, day: dt.date | None) -> int | None:
-    if dob is None or day is None:
-        return None
-    return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
-
-
 def _events(session: Session) -> dict[int, Ev]:
     cols = (
         Event.id, Event.source, Event.ref, Event.type, Event.date, Event.force, Event.offence_code,
         Event.offence_code_original, Event.outcome_code, Event.notes, Event.location_type,
     )  # fmt: skip
-    return {row[0]: Ev(*row) for row in session.execute(select(*cols)).all()}
+    events = {row[0]: Ev(*row) for row in session.execute(select(*cols)).all()}
+    kinds = date_kinds(session)
+    for event_id, batch_id in session.execute(select(Event.id, Event.batch_id)):
+        events[event_id].date_kind = kinds.get(batch_id, "unknown")
+    return events
+
+
+def _births(session: Session) -> dict[str, PersonBirths]:
+    """Each resolved person's birth dates, with the records that give each, and their record count."""
+    stmt = (
+        select(RecordPerson.person_id, PersonRecord.source, PersonRecord.record_id, PersonRecord.dob)
+        .join(PersonRecord, PersonRecord.id == RecordPerson.person_record_id)
+        .order_by(PersonRecord.id)
+    )
+    dates: dict[str, dict[dt.date, list[str]]] = defaultdict(lambda: defaultdict(list))
+    counts: dict[str, int] = defaultdict(int)
+    for person, source, record_id, dob in session.execute(stmt):
+        counts[person] += 1
+        if dob is not None:
+            dates[person][dob].append(f"{source}/{record_id}")
+    return {p: PersonBirths({d: tuple(r) for d, r in dates.get(p, {}).items()}, n) for p, n in counts.items()}
 
 
 def _people(session: Session, events: dict[int, Ev]) -> bool:
@@ -108,9 +134,11 @@ def _people(session: Session, events: dict[int, Ev]) -> bool:
         .order_by(PersonRecord.id)
     )
     resolved = False
+    births = _births(session)
     for rid, source, record_id, event_id, role, fore, sur, dob, link in session.execute(stmt).all():
         resolved = resolved or link is not None
-        rec = Rec(rid, source, record_id, role, person_key(link, fore, sur, dob, rid), dob)
+        born = born_for(dob, births.get(link) if link else None)
+        rec = Rec(rid, source, record_id, role, person_key(link, fore, sur, dob, rid), dob, born)
         if event_id is not None:
             events[event_id].people.append(rec)
     return resolved

@@ -20,10 +20,11 @@ from joindots.settings import get_settings
 
 BUILT_IN = Path(__file__).with_name("rules.yaml")
 
+_VICTIM = {"victim", "victim_age", "victim_age_text"}
 # check name -> the names its reason template may use
 CHECK_FIELDS: dict[str, frozenset[str]] = {
-    "rape_reclassified": frozenset({"victim", "victim_age", "original_code", "offence_code"}),
-    "closed_with_outcome": frozenset({"victim", "victim_age", "offence_code", "outcome_code"}),
+    "rape_reclassified": frozenset({*_VICTIM, "original_code", "offence_code"}),
+    "closed_with_outcome": frozenset({*_VICTIM, "offence_code", "outcome_code"}),
     "notes_mention": frozenset({"phrase"}),
     "suspect_other_victims": frozenset({"suspect", "other_victims", "other_cases", "outcome_code"}),
     "suspect_other_force": frozenset({"suspect", "other_cases", "outcome_code", "force"}),
@@ -32,9 +33,26 @@ CHECK_FIELDS: dict[str, frozenset[str]] = {
     "found_with_reported_adult": frozenset({"adult", "reports"}),
     "missing_episodes_at_least": frozenset({"episodes"}),
     "suspects_at_least": frozenset({"suspects"}),
-    "rape_offence": frozenset({"code"}),
+    "rape_offence": frozenset({"code", "recorded"}),
     "not_reviewed": frozenset(),
 }
+_CLOSED = {"outcomes", "sexual_offences_only"}
+# check name -> the parameters it reads (any rule may also give `only_with`); others are refused
+CHECK_PARAMS: dict[str, frozenset[str]] = {
+    "rape_reclassified": frozenset({"min_age", "max_age"}),
+    "closed_with_outcome": frozenset({"min_age", "max_age", *_CLOSED}),
+    "notes_mention": frozenset({"phrases"}),
+    "suspect_other_victims": frozenset({*_CLOSED, "other_sexual_offences_only", "max_other_victim_age"}),
+    "suspect_other_force": frozenset({*_CLOSED, "other_sexual_offences_only", "max_other_victim_age"}),
+    "suspect_in_group": frozenset(_CLOSED),
+    "missing_child": frozenset({"min_concerning", "max_age", "location_types"}),
+    "found_with_reported_adult": frozenset({"event_types"}),
+    "missing_episodes_at_least": frozenset({"min_episodes"}),
+    "suspects_at_least": frozenset({"min_suspects"}),
+    "rape_offence": frozenset(),
+    "not_reviewed": frozenset(),
+}
+MAX_CHILD_AGE = 17  # missing_child's max_age: a missing person is a child under 18
 # Names a rule file must never mention, in a template or a parameter: they are not evidence.
 FORBIDDEN = ("ethnicity", "ic_code", "nationality")
 
@@ -63,7 +81,21 @@ class Rule(BaseModel):
         text = (self.reason + repr(self.params)).lower()
         if any(word in text for word in FORBIDDEN):
             raise ValueError(f"rule {self.id}: ethnicity, IC code and nationality are never evidence")
+        self._params_read()
         return self
+
+    def _params_read(self) -> None:
+        """Every parameter is one the check reads: a misspelt or dead one is refused, not ignored."""
+        unread = set(self.params) - CHECK_PARAMS[self.check] - {"only_with"}
+        if unread:
+            raise ValueError(
+                f"rule {self.id}: check {self.check} reads no parameter {sorted(unread)}; it reads "
+                f"{sorted(CHECK_PARAMS[self.check]) or 'none'}"
+            )
+        if self.check == "missing_child" and int(self.params.get("max_age", 0)) > MAX_CHILD_AGE:
+            raise ValueError(
+                f"rule {self.id}: max_age is at most {MAX_CHILD_AGE}: a missing child is under 18"
+            )
 
     def param(self, name: str, default: Any) -> Any:
         return self.params.get(name, default)

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from joindots.audit import Action, record_access
-from joindots.errors import InvalidInput, NotFound
+from joindots.errors import Conflict, InvalidInput, NotFound
+from joindots.screening.checks import UNDECIDED
 from joindots.screening.tables import ReviewDecision, ReviewItem
 from joindots.store.base import utcnow
 
@@ -36,6 +37,22 @@ def queue(session: Session, include_inactive: bool = False, limit: int | None = 
     return list(session.scalars(stmt.limit(limit) if limit else stmt))
 
 
+def shown_reasons(item: ReviewItem, decision: str | None) -> list[str]:
+    """The item's reasons as they read now: a reason frozen at screening saying no reviewer had
+    decided gives way, once one has, to what was decided (until the next screen drops the rule)."""
+    shown = list(item.reasons)
+    if decision is None:
+        return shown
+    for i, rule in enumerate(item.rules):
+        if i < len(shown) and (item.evidence or {}).get(rule, {}).get(UNDECIDED):
+            weight = next((p["weight"] for p in item.parts if p["rule"] == rule), 0)
+            shown[i] = (
+                f"Decided since it was screened ({decision.replace('_', ' ')}); the {weight} points for "
+                "not yet being reviewed go at the next screen."
+            )
+    return shown
+
+
 def web_summary(session: Session) -> list[dict[str, Any]]:
     """The queue for the web app, highest priority first."""
     decisions = _latest_decisions(session)
@@ -46,7 +63,7 @@ def web_summary(session: Session) -> list[dict[str, Any]]:
             "source": item.source,
             "priority": item.priority,
             "rules": list(item.rules),
-            "reasons": list(item.reasons),
+            "reasons": shown_reasons(item, decisions.get(item.id)),
             "status": item.status,
             "decision": decisions.get(item.id),
         }
@@ -88,9 +105,14 @@ def decide_item(session: Session, item_id: int, decision: str, reason: str, acto
     if not reason or not reason.strip():
         raise InvalidInput("a decision needs a reason in words")
     item = _item(session, item_id)
+    earlier = decisions_for(session, item.id)
+    if decision == "reopen" and (not earlier or earlier[-1].decision == "reopen"):
+        raise Conflict(
+            f"review item {item.id} ({item.source} {item.case_ref}) is open: no decision to reopen"
+        )
     made = ReviewDecision(item_id=item.id, decision=decision, rationale=reason.strip(), decided_by=actor)
     session.add(made)
-    item.status = "decided"
+    item.status = _status_after(item, decision)
     item.updated_at = utcnow()
     record_access(
         session,
@@ -102,6 +124,13 @@ def decide_item(session: Session, item_id: int, decision: str, reason: str, acto
     )
     session.flush()
     return made
+
+
+def _status_after(item: ReviewItem, decision: str) -> str:
+    """Reopening puts the item back in review (with its reviewer, if it has one); any other decision decides it."""
+    if decision != "reopen":
+        return "decided"
+    return "assigned" if item.assigned_to else "open"
 
 
 def decisions_for(session: Session, item_id: int) -> list[ReviewDecision]:
