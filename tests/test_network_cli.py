@@ -75,7 +75,9 @@ def test_export_anx_parses_back(cli_db: Engine, tmp_path: Path) -> None:
     links = list(items.iter("Link"))
     assert links and all(link.get("End1Id") in entities and link.get("End2Id") in entities for link in links)
     strengths = {link.find("LinkStyle").get("Strength") for link in links}  # type: ignore[union-attr]
-    assert strengths == {"confirmed"}  # every record of this strict group is linked at 0.99
+    assert strengths == {"Confirmed"}  # every record and tie of this strict group is linked at 0.99
+    assert strengths <= {s.get("Name") for s in chart.iter("Strength")}  # declared in StrengthCollection
+    assert any(link.find("LinkStyle").get("Type") == "associate" for link in links)  # type: ignore[union-attr]
     sources = {c.get("SourceReference") for c in items.iter("Card")}
     assert "police_south:S9#1" in sources
 

@@ -1,5 +1,6 @@
 """How many true groups (from a synthetic world's truth) the latest build found: for each true group, the
-best member F1 over our groups of one view, with our persons mapped to true people by their records.
+best member F1 over our groups of one view, with our persons mapped to true people by their records
+(a loose person by the records of every strict person it joins, `GroupMember.merged_ids`).
 Also counted on the members on record (those with a record in some source; a synthetic group can hold
 an offender no agency ever recorded): the share that measures the tool rather than the data."""
 
@@ -13,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from joindots.errors import NotFound
-from joindots.network.service import group_members, latest_build_id
-from joindots.network.tables import OffenderGroup
+from joindots.network.service import latest_build_id
+from joindots.network.tables import GroupMember, OffenderGroup
 from joindots.store.link_tables import RecordPerson
 from joindots.store.schema import PersonRecord
 
@@ -55,11 +56,7 @@ def evaluate_groups(
     if build_id is None:
         raise NotFound("no groups yet: run `joindots groups` first")
     mapping = person_to_truth(session, records_csv)
-    q = select(OffenderGroup).where(OffenderGroup.build_id == build_id, OffenderGroup.view == view)
-    ours = {
-        g.group_key: {mapping[p] for p in group_members(session, build_id, g.id) if p in mapping}
-        for g in session.scalars(q)
-    }
+    ours = groups_in_truth(session, build_id, view, mapping)
     truth = pd.read_csv(groups_csv, dtype=str)
     offenders = truth[truth["role"] == "offender"].groupby("group_id")["person_id"].apply(set)
     on_record = set(pd.read_csv(records_csv, dtype=str, usecols=["person_id"])["person_id"])
@@ -80,6 +77,21 @@ def evaluate_groups(
         "members_without_record": len(members - on_record), "found_on_record": found_on_record,
         "share_found_on_record": round(found_on_record / len(per_group), 4) if per_group else 0.0,
     }  # fmt: skip
+
+
+def groups_in_truth(
+    session: Session, build_id: int, view: str, mapping: dict[str, str]
+) -> dict[str, set[str]]:
+    """Group key -> the true people of its members, each member expanded through its merged ids."""
+    rows = session.execute(
+        select(OffenderGroup.group_key, GroupMember.person_id, GroupMember.merged_ids)
+        .join(GroupMember, GroupMember.group_id == OffenderGroup.id)
+        .where(OffenderGroup.build_id == build_id, OffenderGroup.view == view)
+    ).all()
+    ours: dict[str, set[str]] = {}
+    for key, pid, merged in rows:
+        ours.setdefault(key, set()).update(mapping[p] for p in (merged or [pid]) if p in mapping)
+    return ours
 
 
 def _best(ours: dict[str, set[str]], members: set[str]) -> tuple[str, float]:

@@ -1,8 +1,12 @@
 """Exports of groups and the network: groups CSV, i2 Analyst's Notebook ANX (XML), GraphML and CSV.
 
-Match probability becomes i2 link strength: confirmed at or above the strict threshold, unconfirmed at
-or above the loose one, tentative below. Identity of a person entity is its stable person id, so
-charts from successive exports merge in Analyst's Notebook. Every cell is CSV-injection safe.
+Match probability becomes i2 link strength (`STRENGTHS`, declared in the chart's StrengthCollection):
+Confirmed at or above the strict threshold, Unconfirmed at or above the loose one, Tentative below; a
+link that rests on a join linkage did not make (the loose view's "possibly the same person", a tie
+through one) is never Confirmed. Besides the POLE links the network carries the groups' person-person
+ties (kinds, evidence count, identity probability) and the loose view's joins. Identity of a person
+entity is its stable person id, so charts from successive exports merge in Analyst's Notebook. Every
+cell is CSV-injection safe.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sqlalchemy.orm import Session
 from joindots.errors import NotFound
 from joindots.network.pole import whole_graph
 from joindots.network.service import group_members, latest_build_id
-from joindots.network.tables import OffenderGroup
+from joindots.network.tables import GroupMember, GroupTie, OffenderGroup
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
 ICONS = {"person": "Person", "phone": "Phone", "vehicle": "Car", "address": "House", "place": "Hotel",
@@ -32,10 +36,18 @@ def safe(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def strength(p: float | None, threshold: float, loose: float) -> str:
-    if p is None or p >= threshold:
-        return "confirmed"
-    return "unconfirmed" if p >= loose else "tentative"
+# i2 strength name -> line style: solid, dashed, dotted
+STRENGTHS = {"Confirmed": "DotStyleSolid", "Unconfirmed": "DotStyleDashed", "Tentative": "DotStyleDotted"}
+TIE = "associate"  # two members of a group and why (DOMAIN.md: person-person links are associations)
+SAME = "possibly_same_person"  # two strict persons the loose view joined
+
+
+def strength(p: float | None, threshold: float, loose: float, uncertain: bool = False) -> str:
+    """Confirmed at or above the strict threshold (unless it rests on a join linkage did not make),
+    Unconfirmed at or above the loose threshold, Tentative below."""
+    if p is None or (p >= threshold and not uncertain):
+        return "Confirmed"
+    return "Unconfirmed" if p >= loose else "Tentative"
 
 
 def group_rows(session: Session, view: str | None = None) -> list[tuple[str, str, str]]:
@@ -62,18 +74,70 @@ def write_groups_csv(rows: list[tuple[str, str, str]], out: Path) -> None:
 
 
 def network_graph(session: Session, group: str | None) -> nx.MultiGraph:
-    """The whole POLE graph, or the part around one group's offenders and victims."""
-    if group is None:
+    """The whole POLE graph with every group's ties and the loose view's joins, or the part around one
+    group: its offenders (a loose member with every strict person it joins) and victims, with its ties
+    and joins."""
+    build_id = latest_build_id(session)
+    if build_id is None:
+        if group is not None:
+            raise NotFound("no groups yet: run `joindots groups` first")
         return whole_graph(session)
-    people = [p for g, p, _ in group_rows(session) if g == group]
-    if not people:
-        raise NotFound(f"no group {group} in the latest build")
-    return whole_graph(session, people)
+    q = select(OffenderGroup).where(OffenderGroup.build_id == build_id)
+    if group is None:
+        graph = whole_graph(session)
+        chosen = list(session.scalars(q.order_by(OffenderGroup.view.desc(), OffenderGroup.group_key)))
+    else:
+        found = session.scalars(q.where(OffenderGroup.group_key == group)).first()
+        if found is None:
+            raise NotFound(f"no group {group} in the latest build")
+        graph = whole_graph(session, sorted(_persons_of(session, found)))
+        chosen = [found]
+    for g in chosen:  # strict groups first: a tie both views hold is drawn once, as the strict view has it
+        _add_group_links(session, graph, g, build_id)
+    return graph
+
+
+def _persons_of(session: Session, group: OffenderGroup) -> set[str]:
+    """The strict persons behind a group's members and victims (a loose person: every one it joins)."""
+    rows = session.execute(
+        select(GroupMember.person_id, GroupMember.merged_ids).where(GroupMember.group_id == group.id)
+    )
+    persons = {p for pid, merged in rows for p in (merged or [pid])}
+    persons |= set(group.victims)
+    for join in (group.summary or {}).get("joins", []):
+        persons |= {join["a"], join["b"]}
+    return persons
+
+
+def _add_group_links(session: Session, graph: nx.MultiGraph, group: OffenderGroup, build_id: int) -> None:
+    """A group's ties between members, and the loose view's joins among its persons, as person-person links."""
+    source = f"network_build:{build_id} {group.group_key} ({group.view})"
+    for t in session.scalars(select(GroupTie).where(GroupTie.group_id == group.id)):
+        label = f"{', '.join(sorted(t.kinds))} ({len(t.evidence)})"
+        _person_link(graph, t.person_a, t.person_b, TIE, label=label, kinds=",".join(sorted(t.kinds)),
+                     evidence=len(t.evidence), match_probability=round(t.identity_probability, 4),
+                     uncertain=bool(t.uncertain), source=source)  # fmt: skip
+    for join in (group.summary or {}).get("joins", []):
+        _person_link(graph, join["a"], join["b"], SAME, label="possibly the same person",
+                     match_probability=join["probability"], uncertain=True, source=source)  # fmt: skip
+
+
+def _person_link(graph: nx.MultiGraph, a: str, b: str, kind: str, **data: Any) -> None:
+    ends = sorted((f"person:{a}", f"person:{b}"))
+    if any(d.get("type") == kind for d in graph.get_edge_data(*ends, default={}).values()):
+        return
+    for end in ends:
+        if end not in graph:
+            graph.add_node(end, kind="person", label=end.split(":", 1)[1])
+    graph.add_edge(*ends, type=kind, **data)
 
 
 def write_anx(graph: nx.MultiGraph, out: Path, threshold: float, loose: float) -> None:
-    """An i2 ANX chart: entity types, link types, then a ChartItem per entity (End) and per link."""
+    """An i2 ANX chart: strengths, entity types, link types, then a ChartItem per entity (End) and per link."""
     chart = ET.Element("Chart", IdReferenceLinking="true")
+    declared = ET.SubElement(chart, "StrengthCollection")
+    for n, (name, dots) in enumerate(STRENGTHS.items(), start=1):
+        ET.SubElement(declared, "Strength", Id=f"ST{n}", Name=name, DotStyle=dots)
     types = ET.SubElement(chart, "EntityTypeCollection")
     for kind in sorted({d["kind"] for _, d in graph.nodes(data=True)}):
         ET.SubElement(types, "EntityType", Name=kind, IconFile=ICONS.get(kind, "General"))
@@ -92,12 +156,26 @@ def write_anx(graph: nx.MultiGraph, out: Path, threshold: float, loose: float) -
         if data.get("source"):
             _card(entity, str(data["source"]), data.get("date"))
     for a, b, data in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1], str(e[2]))):
-        item = ET.SubElement(items, "ChartItem", Label=data["type"])
+        p = data.get("match_probability")
+        item = ET.SubElement(items, "ChartItem", Label=str(data.get("label", data["type"])))
         link = ET.SubElement(item, "Link", End1Id=ids[a], End2Id=ids[b])
         ET.SubElement(link, "LinkStyle", Type=data["type"], ArrowStyle="ArrowNone",
-                      Strength=strength(data.get("match_probability"), threshold, loose))  # fmt: skip
-        _card(link, str(data.get("source", "")), None, data.get("match_probability"))
+                      Strength=strength(p, threshold, loose, bool(data.get("uncertain"))))  # fmt: skip
+        _card(link, str(data.get("source", "")), None, p, _summary(data))
     ET.ElementTree(chart).write(out, encoding="utf-8", xml_declaration=True)
+
+
+def _summary(data: dict[str, Any]) -> str:
+    """What a person-person link's card says beside its probability."""
+    if data.get("type") == TIE:
+        return f"{data.get('kinds')}; evidence {data.get('evidence')}" + (
+            "; uncertain: rests on an identity link below the strict threshold or a loose join"
+            if data.get("uncertain")
+            else ""
+        )
+    if data.get("type") == SAME:
+        return "possibly the same person: a scored pair linkage did not join"
+    return ""
 
 
 def _identity(node: str, data: dict[str, Any]) -> str:
@@ -108,9 +186,9 @@ def _identity(node: str, data: dict[str, Any]) -> str:
     return str(data.get("label", node))
 
 
-def _card(parent: ET.Element, source: str, date: Any, p: float | None = None) -> None:
+def _card(parent: ET.Element, source: str, date: Any, p: float | None = None, note: str = "") -> None:
     cards = ET.SubElement(parent, "CardCollection")
-    summary = f"match probability {p:.4f}" if p is not None else ""
+    summary = "; ".join(x for x in (f"match probability {p:.4f}" if p is not None else "", note) if x)
     card = ET.SubElement(cards, "Card", SourceReference=source, Summary=summary)
     if date:
         card.set("DateTime", f"{date}T00:00:00")

@@ -130,6 +130,20 @@ def match_views(strict: list[Found], loose: list[Found], loose_of: dict[str, str
             lg.stability = "loose_only"
 
 
+def unsettle(strict: list[Found], merged: dict[str, list[str]]) -> None:
+    """A pair matched with the same loose ids is `changed`, not `stable`, when the loose group's persons
+    hold strict persons the strict group does not (a namesake the loose view joined to a member)."""
+    for s in strict:
+        lg = s.counterpart
+        if s.stability != "stable" or lg is None:
+            continue
+        held = {sp for m in lg.members for sp in merged.get(m, [m])}
+        if held != s.members:
+            s.stability = "changed"
+            if lg.counterpart is s:
+                lg.stability = "changed"
+
+
 def assign_keys(session: Session, found: list[Found]) -> None:
     """Keep each group's key from the previous build's group of the same view it overlaps most."""
     last = session.scalar(select(NetworkBuild.id).order_by(NetworkBuild.id.desc()).limit(1))
@@ -184,15 +198,18 @@ def _store(
     threshold: float,
 ) -> None:
     ties = [d["tie"] for _, _, d in f.graph.edges(data=True)]
-    uncertain = sum(t.identity_probability < threshold for t in ties)
+    uncertain = sum(t.sure_probability < threshold for t in ties)
     kinds: dict[str, int] = {}
     for t in ties:
         for k in t.kinds:
             kinds[k] = kinds.get(k, 0) + 1
+    summary: dict[str, Any] = {"tie_kinds": kinds}
+    if view.joins:
+        summary["joins"] = _joins_within(view, f.members | set(f.victims))
     group = OffenderGroup(
         build_id=build.id, group_key=f.key, view=f.view, stability=f.stability,
         counterpart_key=f.counterpart.key if f.counterpart else None, overlap=round(f.overlap, 4),
-        size=len(f.members), victims=f.victims, uncertain_ties=uncertain, summary={"tie_kinds": kinds},
+        size=len(f.members), victims=f.victims, uncertain_ties=uncertain, summary=summary,
     )  # fmt: skip
     session.add(group)
     session.flush()
@@ -207,9 +224,20 @@ def _store(
     for t in ties:
         session.add(GroupTie(
             group_id=group.id, person_a=t.a, person_b=t.b, kinds=sorted(t.kinds), weight=t.weight,
-            identity_probability=t.identity_probability, uncertain=t.identity_probability < threshold,
+            identity_probability=t.identity_probability, uncertain=t.sure_probability < threshold,
             evidence=t.evidence,
         ))  # fmt: skip
+
+
+def _joins_within(view: View, persons: frozenset[str] | set[str]) -> list[dict[str, Any]]:
+    """The loose view's joins inside these loose persons (members and victims): "possibly the same
+    person", each with its pair's probability, for the group page and the i2 export."""
+    inside = {sp for p in persons for sp in view.merged.get(p, [p])}
+    return [
+        {"a": j.a, "b": j.b, "probability": round(j.probability, 4)}
+        for j in view.joins
+        if j.a in inside and j.b in inside
+    ]
 
 
 def _member_probability(view: View) -> dict[str, float]:
@@ -229,6 +257,7 @@ def build_groups(engine: Engine, actor: str) -> NetworkBuild:
     loose_groups = detect(build_ties(facts, loose), "loose")
     loose_of = {sp: root for root, members in loose.merged.items() for sp in members}
     match_views(strict_groups, loose_groups, loose_of)
+    unsettle(strict_groups, loose.merged)
     with session_scope(engine) as session:
         everything = strict_groups + loose_groups
         assign_keys(session, everything)

@@ -2,13 +2,17 @@
 
 Strict: the persons linkage made (RecordPerson). Records not yet linked stand alone as 'R<id>'.
 Loose: strict persons additionally joined by scored pairs at or above the loose threshold, except
-where an analyst decided two of their records are different people.
+where an analyst decided two of their records are different people, or where their dated records
+contradict (their most common birth dates differ: a namesake is not the offender). Linkage kept every
+such pair apart, so each join is uncertain whatever its probability: every record of a joined person
+is in `View.joined`, and a tie resting on one is never counted as confirmed.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from joindots.network.facts import Facts
 
@@ -21,6 +25,17 @@ class View:
     person_of: dict[int, str]
     record_probability: dict[int, float]
     merged: dict[str, list[str]] = field(default_factory=dict)  # loose id -> strict ids joined
+    joined: frozenset[int] = frozenset()  # records whose person rests on a join linkage did not make
+    joins: list[Join] = field(default_factory=list)  # the joins, strongest first
+
+
+@dataclass(frozen=True)
+class Join:
+    """Two strict persons the loose view takes to be one: "possibly the same person"."""
+
+    a: str
+    b: str
+    probability: float
 
 
 def strict_view(facts: Facts) -> View:
@@ -56,38 +71,66 @@ class _Union:
             self.members[ra] |= self.members.pop(rb)
 
 
-def loose_view(facts: Facts, strict: View) -> View:
-    """Join strict persons by loose pairs, strongest first, never across a 'different' decision."""
+def birth_dates(facts: Facts, strict: View) -> dict[str, Any]:
+    """Each strict person's most common date of birth over their records (the earliest of equally
+    common ones); persons with no dated record are left out."""
+    counts: dict[str, Counter[Any]] = defaultdict(Counter)
+    for rec, dob in zip(facts.records["id"], facts.records["dob"], strict=True):
+        if dob is not None and dob == dob:  # not NaN
+            counts[strict.person_of[int(rec)]][dob] += 1
+    return {pid: min(c, key=lambda d: (-c[d], str(d))) for pid, c in counts.items()}
+
+
+def _refused(facts: Facts, strict: View) -> set[tuple[str, str]]:
+    """Strict person pairs an analyst said are different people (both orders)."""
     forbidden: set[tuple[str, str]] = set()
     for a, b in facts.cannot_link.itertuples(index=False):
         pa, pb = strict.person_of.get(int(a)), strict.person_of.get(int(b))
         if pa and pb:
             forbidden |= {(pa, pb), (pb, pa)}
+    return forbidden
+
+
+def loose_view(facts: Facts, strict: View) -> View:
+    """Join strict persons by loose pairs, strongest first, never across a 'different' decision nor
+    between persons whose most common birth dates differ (a joined person takes its members' date)."""
+    forbidden = _refused(facts, strict)
+    dob = birth_dates(facts, strict)
     uf = _Union()
-    join_prob: dict[str, float] = {}
+    joins: list[Join] = []
     pairs = facts.pairs.sort_values("match_probability", ascending=False)
     for a, b, p in pairs.itertuples(index=False):
         pa, pb = strict.person_of.get(int(a)), strict.person_of.get(int(b))
         if not pa or not pb or uf.find(pa) == uf.find(pb):
             continue
-        ma, mb = uf.members[uf.find(pa)], uf.members[uf.find(pb)]
-        if any((x, y) in forbidden for x in ma for y in mb):
+        ra, rb = uf.find(pa), uf.find(pb)
+        da, db = dob.get(ra), dob.get(rb)
+        if da is not None and db is not None and da != db:
             continue
-        for x in (pa, pb):
-            join_prob[x] = max(join_prob.get(x, 0.0), float(p))
+        if any((x, y) in forbidden for x in uf.members[ra] for y in uf.members[rb]):
+            continue
         uf.union(pa, pb)
+        dob[uf.find(pa)] = da if da is not None else db
+        first, second = sorted((pa, pb))
+        joins.append(Join(first, second, float(p)))
+    return _joined_view(strict, uf, joins)
+
+
+def _joined_view(strict: View, uf: _Union, joins: list[Join]) -> View:
+    """The loose view from the unions: a joined person's records carry its weakest join's probability
+    (capped by their own), and all of them are `joined`."""
+    weakest: dict[str, float] = {}
+    for j in joins:
+        root = uf.find(j.a)
+        weakest[root] = min(weakest.get(root, 1.0), j.probability)
     person_of: dict[int, str] = {}
     prob: dict[int, float] = {}
-    merged: dict[str, list[str]] = defaultdict(list)
+    joined: set[int] = set()
     for rec, sp in strict.person_of.items():
         root = uf.find(sp)
         person_of[rec] = root
-        joined = len(uf.members[root]) > 1
-        prob[rec] = (
-            min(strict.record_probability[rec], join_prob.get(sp, 1.0))
-            if joined
-            else (strict.record_probability[rec])
-        )
-    for root, members in uf.members.items():
-        merged[root] = sorted(members)
-    return View("loose", person_of, prob, dict(merged))
+        prob[rec] = min(strict.record_probability[rec], weakest.get(root, 1.0))
+        if root in weakest:
+            joined.add(rec)
+    merged = {root: sorted(members) for root, members in uf.members.items()}
+    return View("loose", person_of, prob, merged, frozenset(joined), joins)

@@ -24,6 +24,14 @@ def group_members(session: Session, build_id: int, group_id: int) -> list[str]:
     return list(session.scalars(q))
 
 
+def group_persons(session: Session, group_id: int) -> list[str]:
+    """A group's members as strict persons: a loose member with every strict person it joins."""
+    rows = session.execute(
+        select(GroupMember.person_id, GroupMember.merged_ids).where(GroupMember.group_id == group_id)
+    )
+    return sorted({p for pid, merged in rows for p in (merged or [pid])})
+
+
 def web_summary(session: Session) -> list[dict[str, Any]]:
     """One dict per group of the latest build: key, view, stability, size, members, victims, uncertain ties."""
     build_id = latest_build_id(session)
@@ -73,7 +81,7 @@ def persons_for_key(session: Session, key: str) -> list[str]:
     ).first()
     if group is None:
         raise NotFound(f"no group {key}")
-    return group_members(session, group.build_id, group.id)
+    return group_persons(session, group.id)
 
 
 def timeline(engine: Engine, key: str) -> list[dict[str, Any]]:

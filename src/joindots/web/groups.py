@@ -1,22 +1,23 @@
 """One offender group for its page: who is in it (with the names their records give and the measures
 analysts use), the victims linked to it, every tie with its evidence, its network and its timeline,
-all read through the network part."""
+all read through the network part. A member merged into another person since the build (an analyst's
+decision, a later run) says so, and the page says how many decisions were made since the build."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
 from joindots.errors import NotFound
 from joindots.network.pole import cytoscape, whole_graph
-from joindots.network.service import group_members, timeline
-from joindots.network.tables import GroupMember, GroupTie, OffenderGroup
-from joindots.store.link_tables import RecordPerson
+from joindots.network.service import group_members, group_persons, timeline
+from joindots.network.tables import GroupMember, GroupTie, NetworkBuild, OffenderGroup
+from joindots.store.link_tables import MatchDecision, RecordPerson
 from joindots.store.schema import PersonRecord
-from joindots.web.people import group_hits
+from joindots.web.people import group_hits, successor
 
 GROUP_KEY = re.compile(r"^G\d{1,9}$")
 
@@ -40,9 +41,28 @@ def _people(session: Session, person_ids: list[str]) -> list[dict[str, Any]]:
         .order_by(RecordPerson.person_id, PersonRecord.id)
     ).all()
     found = {h["key"]: h for h in group_hits(rows, limit=None)}
-    return [
-        found.get(p, {"key": p, "names": [], "dobs": [], "sources": [], "records": 0}) for p in person_ids
-    ]
+    return [found.get(p) or _gone(session, p) for p in person_ids]
+
+
+def _gone(session: Session, key: str) -> dict[str, Any]:
+    """A person with no records now: where their records went since the build, if anywhere."""
+    return {
+        "key": key,
+        "names": [],
+        "dobs": [],
+        "sources": [],
+        "records": 0,
+        "merged_into": successor(session, key),
+    }
+
+
+def decisions_since(session: Session, build_id: int) -> int:
+    """Match decisions made or withdrawn since a network build: its groups may no longer hold."""
+    built = session.scalar(select(NetworkBuild.built_at).where(NetworkBuild.id == build_id))
+    if built is None:
+        return 0
+    later = or_(MatchDecision.decided_at > built, MatchDecision.withdrawn_at > built)
+    return int(session.scalar(select(func.count()).select_from(MatchDecision).where(later)) or 0)
 
 
 def _measured(session: Session, group_id: int, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -57,12 +77,22 @@ def _measured(session: Session, group_id: int, rows: list[dict[str, Any]]) -> li
             **row, "degree": m.degree if m else 0, "betweenness": m.betweenness if m else 0.0,
             "eigenvector": m.eigenvector if m else 0.0,
             "identity_probability": m.identity_probability if m else 1.0,
+            "joins": [x for x in (m.merged_ids if m else []) if x != row["key"]],
         })  # fmt: skip
     return out
 
 
 def describe_evidence(item: dict[str, Any]) -> str:
     """One piece of a tie's evidence in words."""
+    text = _describe(item)
+    if item.get("victim_age_unknown"):
+        text += "; the victim's age is not known"
+    if item.get("joined"):
+        text += "; rests on a loose join (possibly the same person), uncertain"
+    return text
+
+
+def _describe(item: dict[str, Any]) -> str:
     kind = item.get("kind")
     if kind == "co_offender" and item.get("host_records"):
         return f"lives where the missing child was found ({item.get('event')})"
@@ -115,6 +145,8 @@ def group_detail(session: Session, engine: Engine, key: str) -> dict[str, Any]:
         "ties": _ties(session, group.id),
         "victims": _people(session, victims),
         "timeline": timeline(engine, group.group_key) if members else [],
+        "joins": list((group.summary or {}).get("joins", [])),
+        "decisions_since": decisions_since(session, group.build_id),
     }
 
 
@@ -122,7 +154,7 @@ def group_network(session: Session, key: str) -> dict[str, Any]:
     """The group's members and linked victims with what their records hang off, for Cytoscape.js:
     person nodes carry `person` (their key, for a link to their page) and members and victims a kind."""
     group = _group(session, key)
-    members = set(group_members(session, group.build_id, group.id))
+    members = set(group_persons(session, group.id))
     victims = set(group.victims)
     data = cytoscape(whole_graph(session, sorted(members | victims)))
     for node in data["nodes"]:
