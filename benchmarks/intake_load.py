@@ -31,7 +31,7 @@ import httpx
 from sqlalchemy import select
 
 from joindots.auth.roles import Role
-from joindots.auth.users import create_user, issue_token
+from joindots.auth.users import create_user, issue_token, set_password
 from joindots.intake.tables import Report
 from joindots.store.db import make_engine, migrate, session_scope
 
@@ -71,7 +71,8 @@ def prepare(db_url: str) -> str:
     migrate(engine)
     with session_scope(engine) as s:
         name = f"loadreporter{uuid.uuid4().hex[:6]}"
-        create_user(s, name, Role.REPORTER, created_by="benchmark")
+        secret = create_user(s, name, Role.REPORTER, created_by="benchmark")
+        set_password(s, name, secret + "-own")  # a token waits until the user has chosen their own
         token = issue_token(s, name, "load test")
     engine.dispose()
     return token

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from joindots.auth.ratelimit import LoginLimiter
 from joindots.auth.tables import ApiToken, User, WebSession
-from joindots.auth.users import authenticate, create_user, issue_token, token_principal
+from joindots.auth.users import authenticate, create_user, issue_token, set_password, token_principal
 from joindots.cli.main import app as cli
 from joindots.errors import Conflict, InvalidInput
 from joindots.store.db import session_scope
@@ -96,7 +96,11 @@ def test_user_add_and_token_commands(db_env):
     assert added.exit_code == 0 and "reporter7" in added.output
     bad = runner.invoke(cli, ["user", "add", "x7", "--role", "overlord"])
     assert bad.exit_code != 0
-    token = runner.invoke(cli, ["user", "token", "reporter7"]).output.strip()
+    with session_scope(db_env) as s:  # a token waits until they have chosen their own password
+        set_password(s, "reporter7", PASSWORD)
+    token = runner.invoke(
+        cli, ["user", "token", "reporter7", "--why", "reports from the hotel desk"]
+    ).stdout.strip()
     client = make_client(db_env)
     assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).json() == {
         "username": "reporter7",

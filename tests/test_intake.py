@@ -4,12 +4,14 @@ an event and person records (source 'intake'), and seen only by their reporter a
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import func, select
 
 from joindots.audit.tables import AccessLog
 from joindots.intake.routing import DEFAULT_TABLE, load_table, postcode_district, route
+from joindots.intake.schemas import MakesafeIndicator
 from joindots.intake.tables import Report
 from joindots.store.db import session_scope
 from joindots.store.schema import Event, PersonRecord, RecordObject
@@ -158,9 +160,78 @@ def test_the_form_files_a_report_and_shows_the_receipt(sqlite_engine):
         "location_postcode": "LS1 4AP",
     }
     reply = client.post("/reports/new/duty", data=form)
-    assert reply.status_code == 201 and "Your receipt reference" in reply.text and "Leeds" in reply.text
+    assert reply.status_code == 303 and reply.headers["location"].startswith("/reports/mine/JD-")
+    receipt = client.get(reply.headers["location"])
+    assert "Your receipt reference" in receipt.text and "Leeds" in receipt.text
     bad = client.post("/reports/new/duty", data=form | {"occurred_on": ""})
-    assert bad.status_code == 422 and "occurred_on" in bad.text and "Harriet Oakenshaw" in bad.text
+    assert bad.status_code == 422 and "When: this is required" in bad.text and "Harriet Oakenshaw" in bad.text
+
+
+def test_pressing_file_twice_or_refreshing_files_one_report(sqlite_engine):
+    add_user(sqlite_engine, "reporter1", "reporter")
+    add_user(sqlite_engine, "reporter2", "reporter")
+    client = make_client(sqlite_engine)
+    csrf = sign_in(client, "reporter1")
+    key = re.search(r'name="client_key" value="([^"]+)"', client.get("/reports/new/makesafe").text)
+    assert key, "the form carries its own key"
+    form = {
+        "csrf_token": csrf,
+        "client_key": key.group(1),
+        "reporter_name": "Idris Penhallow",
+        "reporter_role": "Night manager",
+        "reporter_organisation": "Canal Street Hotel",
+        "business": "hotel",
+        "business_name": "Canal Street Hotel",
+        "indicators": [MakesafeIndicator.SOMETHING_ELSE.value],
+        "adult_names": "Smith, John\nDaz",
+        "what_happened": "A girl in school uniform was taken up to room 12 by two men at 1am.",
+        "occurred_on": "2024-03-01",
+    }
+    first, again = (
+        client.post("/reports/new/makesafe", data=form),
+        client.post("/reports/new/makesafe", data=form),
+    )
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]  # the same receipt, not a second report
+    with session_scope(sqlite_engine) as s:
+        filed = s.scalars(select(Report)).all()
+        assert len(filed) == 1
+        names = [n["name"] for n in filed[0].payload["names_as_given"]]
+    assert names == ["Smith, John", "Daz"]  # one name a line, commas and all
+    other = make_client(sqlite_engine)
+    sign_in(other, "reporter2")
+    assert other.get(first.headers["location"]).status_code == 404  # a reporter reads only their own
+    receipt = first.headers["location"].rsplit("/", 1)[1]
+    assert f'<a href="/reports/mine/{receipt}">' in client.get("/reports/mine").text
+    assert receipt not in other.get("/reports/mine").text
+    mine = client.get("/api/reports/mine?limit=1")
+    assert [r["receipt"] for r in mine.json()] == [receipt] and mine.headers["X-Total-Count"] == "1"
+
+
+def test_a_refused_form_keeps_what_was_typed_and_says_what_to_fix_in_the_forms_words(sqlite_engine):
+    add_user(sqlite_engine, "reporter1", "reporter")
+    client = make_client(sqlite_engine)
+    csrf = sign_in(client, "reporter1")
+    ticked = MakesafeIndicator.NO_LUGGAGE.value
+    form = {
+        "csrf_token": csrf,
+        "reporter_name": "Idris Penhallow",
+        "reporter_role": "Driver",
+        "reporter_organisation": "Rapid Cars",
+        "business": "taxi",
+        "business_name": "Rapid Cars",
+        "indicators": [ticked],
+        "phones": "0770",
+        "reporter_email": "dispatch.rapidcars.example",
+        "what_happened": "Picked up a girl of about 13 from a care home at 2am with two men.",
+        "occurred_on": "2024-03-01",
+    }
+    page = client.post("/reports/new/makesafe", data=form)
+    assert page.status_code == 422
+    assert "Phones: string should have at least 5 characters" in page.text
+    assert "Your email: this does not look right; check it" in page.text
+    assert f'value="{ticked}" checked' in page.text and '<option value="taxi" selected>' in page.text
+    assert 'name="client_key" value="' in page.text  # the key survives, so a fixed resend files once
 
 
 def test_analysts_read_all_reports_and_it_is_logged(sqlite_engine):

@@ -371,6 +371,9 @@ def test_an_analyst_reads_one_report_whole_with_the_evidence_for_each_match(link
             )
         ).all()
     assert [entry.action for entry in logged] == ["consultation"]
+    assert known.suspect in logged[0].details["people"]  # who looked at the suspect, answered
+    found = admin.get(f"/api/audit?person={known.suspect}").json()
+    assert f"report {report.receipt}" in [e["subject"] for e in found["entries"]]
 
     detail = admin.get(f"/api/reports/{report.receipt}").json()
     assert detail["receipt"] == report.receipt and detail["payload"]["what_happened"].startswith("Pupil")
@@ -426,8 +429,12 @@ def test_reports_received_come_a_page_at_a_time_newest_first(linked, monkeypatch
     sign_in(admin, "admin9")
     first, second = admin.get("/reports").text, admin.get("/reports?page=2").text
     assert "Showing 1–2 of 3" in first and "Page 1 of 2" in first
-    assert filed[2] in first and filed[1] in first and filed[0] not in first
-    assert filed[0] in second and filed[2] not in second
+
+    def rows(page: str) -> list[str]:
+        return re.findall(r'<td><a href="/reports/(JD-\w+)">', page)
+
+    assert rows(first) == [filed[2], filed[1]] and rows(second) == [filed[0]]
+    assert rows(admin.get("/reports?page=9").text) == [filed[0]]  # past the end: the last page
 
     reply = admin.get("/api/reports?offset=1&limit=1")
     assert reply.headers["X-Total-Count"] == "3"

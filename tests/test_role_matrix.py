@@ -24,6 +24,7 @@ def _fill(path: str, world) -> str:
         "item_id": "1",
         "kind": "duty",
         "receipt": "JD-NOSUCH",
+        "username": "nosuch",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

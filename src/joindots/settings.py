@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(
         default=900, ge=1, description="The window failed sign-ins are counted in, and the pause after."
     )
+    api_token_days: int = Field(
+        default=90,
+        ge=1,
+        le=366,
+        description="An API token expires this many days after it is issued (the most one may be asked for).",
+    )
     routing_table: Path | None = Field(
         default=None, description="YAML table routing reports by postcode district; the bundled one if unset."
     )

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from joindots.audit.tables import AccessLog
+from joindots.audit.tables import AccessLog, AccessLogPerson
 
 
 @dataclass(frozen=True)
 class LogQuery:
-    """Filters, all optional and combined with AND. `subject` matches a part of the subject."""
+    """Filters, all optional and combined with AND. `actor` matches the start of the username in any
+    case ("ana" finds "Analyst1"); `subject` matches a part of the subject; `person` finds every entry
+    that showed or touched that person (through the `access_log_person` index)."""
 
     actor: str | None = None
     action: str | None = None
@@ -22,17 +24,26 @@ class LogQuery:
     until: dt.datetime | None = None
     limit: int = 100
     offset: int = 0
+    person: str | None = None
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _filtered(query: LogQuery) -> Select:
     stmt = select(AccessLog)
+    if query.person:
+        stmt = stmt.join(AccessLogPerson, AccessLogPerson.entry_id == AccessLog.id).where(
+            AccessLogPerson.person_id == query.person
+        )
     if query.actor:
-        stmt = stmt.where(AccessLog.actor == query.actor)
+        prefix = _like_escaped(query.actor.strip().lower()) + "%"
+        stmt = stmt.where(func.lower(AccessLog.actor).like(prefix, escape="\\"))
     if query.action:
         stmt = stmt.where(AccessLog.action == query.action)
     if query.subject:
-        escaped = query.subject.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(AccessLog.subject.ilike(f"%{escaped}%", escape="\\"))
+        stmt = stmt.where(AccessLog.subject.ilike(f"%{_like_escaped(query.subject)}%", escape="\\"))
     if query.since:
         stmt = stmt.where(AccessLog.at >= query.since)
     if query.until:

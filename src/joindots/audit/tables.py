@@ -1,10 +1,10 @@
-"""The access log table."""
+"""The access log table, and its index of the persons each entry touched."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from joindots.store.base import Base, utcnow
@@ -25,3 +25,18 @@ class AccessLog(Base):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AccessLogPerson(Base):
+    """Entry `entry_id` showed or touched person `person_id`: the index behind "who looked at P000123?".
+
+    Written with the entry, from what the entry itself says (`people_of`), so it can be rebuilt and
+    checked against the hashed entries; keyed person first, so one person's entries are one range. Its
+    rows go with their entry (cascade), so removing an entry still shows as a gap in the chain."""
+
+    __tablename__ = "access_log_person"
+
+    person_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("access_log.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

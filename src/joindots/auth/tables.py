@@ -45,7 +45,10 @@ class WebSession(Base):
 
 
 class ApiToken(Base):
-    """A bearer token for the JSON API; shown once, stored as SHA-256, revocable."""
+    """A bearer token for the JSON API; shown once, stored as SHA-256, expires, revocable.
+
+    Changing or resetting the user's password, or disabling the user, revokes every token they hold.
+    """
 
     __tablename__ = "api_token"
 
@@ -54,4 +57,5 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)  # migration 0007
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -13,7 +13,15 @@ from joindots.audit import Action, record_access
 from joindots.cli.common import clear_errors, console, ready_engine
 from joindots.cli.link_cmds import evidence_line
 from joindots.errors import NotFound
-from joindots.intake.queries import Named, ages_then, all_reports, one_report, people_named
+from joindots.intake.queries import (
+    Named,
+    ages_then,
+    all_reports,
+    one_report,
+    people_in,
+    people_named,
+    unplaced_hits,
+)
 from joindots.intake.tables import Report
 from joindots.intake.triage import OUTCOMES, triage_report
 from joindots.store.db import session_scope
@@ -26,19 +34,30 @@ def _aged(ages: dict[str, int], person: str) -> str:
     return f", aged {ages[person]} at the time" if person in ages else ""
 
 
-def _hit(hit: dict[str, Any], ages: dict[str, int]) -> str:
-    line = f"{hit['person_id']} ({hit['match_probability']:.2f}"
+def _hit(hit: dict[str, Any], ages: dict[str, int], earlier: dict[int, str]) -> str:
+    who = hit["person_id"] or f"record {hit['record_id']}" + (
+        f" of report {earlier[hit['record_id']]}" if hit["record_id"] in earlier else ""
+    )
+    line = f"{who} ({hit['match_probability']:.2f}"
     if hit.get("found_by") == "context":
         line += f", by context: {hit['explanation']['context']['level']}"
-    return line + _aged(ages, hit["person_id"]) + ")"
+    line += _aged(ages, hit["person_id"]) if hit["person_id"] else ", not yet in a person"
+    return line + ")"
 
 
-def who_is_who(named: Named, matches: list[dict[str, Any]], status: str, ages: dict[str, int]) -> str:
-    """One named person and who they are: where a full run placed them, else their instant matches;
-    `ages`: each person's age on the report's date, where known."""
+def who_is_who(
+    named: Named,
+    matches: list[dict[str, Any]],
+    status: str,
+    ages: dict[str, int],
+    earlier: dict[int, str] | None = None,
+) -> str:
+    """One named person and who they are: where a full run placed them, else their instant matches
+    (a record no run has placed yet by its number, and the report holding it: `earlier`); `ages`:
+    each person's age on the report's date, where known."""
     if named.person_id:
         return f"{named.label}: in {named.person_id} since a full run{_aged(ages, named.person_id)}"
-    hits = [_hit(h, ages) for h in matches if h.get("record") == named.record and h.get("person_id")]
+    hits = [_hit(h, ages, earlier or {}) for h in matches if h.get("record") == named.record]
     if hits:
         return f"{named.label}: {', '.join(hits)}"
     return f"{named.label}: {'not matched yet' if status == 'pending' else 'no one known'}"
@@ -60,13 +79,15 @@ def reports_cmd(
         reports = all_reports(session, limit, offset, awaiting)
         people = people_named(session, reports)
         ages = ages_then(session, reports, people)
+        earlier = unplaced_hits(session, reports)
         table = Table(title=f"reports from professionals: the newest {len(reports)}")
         for name in ("receipt", "kind", "filed (UTC)", "routed to", "people named", "triage"):
             table.add_column(name)
         for r in reports:
             theirs = {person: age for (report, person), age in ages.items() if report == r.id}
             named = [
-                who_is_who(n, r.matches or [], r.match_status, theirs) for n in people.get(r.event_id, [])
+                who_is_who(n, r.matches or [], r.match_status, theirs, earlier)
+                for n in people.get(r.event_id, [])
             ]
             table.add_row(
                 r.receipt, r.kind_label, r.filed_at.strftime("%Y-%m-%d %H:%M"),
@@ -77,7 +98,8 @@ def reports_cmd(
         if reports:
             record_access(
                 session, actor=actor, action=Action.CONSULTATION, subject="reports from professionals",
-                justification=why, details={"receipts": [r.receipt for r in reports]},
+                justification=why,
+                details={"receipts": [r.receipt for r in reports], "people": people_in(reports, people)},
             )  # fmt: skip
 
 
@@ -147,9 +169,11 @@ def report_cmd(
         report = one_report(session, receipt)
         if report is None:
             raise NotFound(f"no report {receipt}")
+        shown = {"people": people_in([report], people_named(session, [report]))}
         record_access(
-            session, actor=actor, action=Action.CONSULTATION, subject=f"report {receipt}", justification=why
-        )
+            session, actor=actor, action=Action.CONSULTATION, subject=f"report {receipt}",
+            justification=why, details=shown,
+        )  # fmt: skip
         if as_json:
             typer.echo(json.dumps(detailed(session, [report])[0].model_dump(mode="json"), indent=2))
             return
@@ -158,14 +182,15 @@ def report_cmd(
             console.print(f"{label}: {escape(text)}")
         people = people_named(session, [report])
         ages = {p: a for (_, p), a in ages_then(session, [report], people).items()}
+        earlier = unplaced_hits(session, [report])
         console.print(f"\n[bold]Who they are[/] (matching: {report.match_status.replace('_', ' ')})")
         for named in people.get(report.event_id, []):
-            console.print(escape(who_is_who(named, report.matches or [], report.match_status, ages)))
+            said = who_is_who(named, report.matches or [], report.match_status, ages, earlier)
+            console.print(escape(said))
             for hit in report.matches or []:
-                if hit.get("record") == named.record and hit.get("person_id"):
-                    console.print(
-                        f"  {hit['person_id']}: {escape(evidence_line(hit.get('explanation') or {}))}"
-                    )
+                if hit.get("record") == named.record:
+                    who = hit["person_id"] or f"record {hit['record_id']}"
+                    console.print(f"  {who}: {escape(evidence_line(hit.get('explanation') or {}))}")
 
 
 def triage_cmd(

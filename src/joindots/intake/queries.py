@@ -15,10 +15,15 @@ from joindots.store.link_tables import LinkRun, RecordPerson
 from joindots.store.schema import Event, PersonRecord
 
 
-def own_reports(session: Session, username: str, limit: int = 200) -> list[Report]:
-    """Only what `username` filed: a reporter never sees anyone else's report."""
-    stmt = select(Report).where(Report.filed_by == username).order_by(Report.id.desc()).limit(limit)
-    return list(session.scalars(stmt))
+def own_reports(session: Session, username: str, limit: int = 200, offset: int = 0) -> list[Report]:
+    """Only what `username` filed, newest first: a reporter never sees anyone else's report."""
+    stmt = select(Report).where(Report.filed_by == username).order_by(Report.id.desc())
+    return list(session.scalars(stmt.offset(offset).limit(limit)))
+
+
+def count_own_reports(session: Session, username: str) -> int:
+    query = select(func.count()).select_from(Report).where(Report.filed_by == username)
+    return session.scalar(query) or 0
 
 
 def all_reports(session: Session, limit: int = 200, offset: int = 0, awaiting: bool = False) -> list[Report]:
@@ -34,6 +39,31 @@ def count_reports(session: Session, awaiting: bool = False) -> int:
 
 def one_report(session: Session, receipt: str) -> Report | None:
     return session.scalars(select(Report).where(Report.receipt == receipt)).first()
+
+
+def people_in(reports: list[Report], named: dict[int, list[Named]]) -> list[str]:
+    """Every person the reports show (placed by a run or matched at once, an unplaced record as
+    R<id>), for the access log's details["people"]: who looked at a report names who it showed."""
+    keys = {n.person_id for r in reports for n in named.get(r.event_id, []) if n.person_id}
+    for r in reports:
+        keys |= {h.get("person_id") or f"R{h['record_id']}" for h in r.matches or [] if h.get("record_id")}
+    return sorted(keys)
+
+
+def unplaced_hits(session: Session, reports: list[Report]) -> dict[int, str]:
+    """Records the reports' instant matches found but no run had placed in a person (another report's
+    child or suspect, filed since the last run), each with the receipt of the report holding it: the
+    same child reported twice in an hour is the strongest signal there is."""
+    records = {h["record_id"] for r in reports for h in r.matches or [] if not h.get("person_id")}
+    records.discard(None)
+    if not records:
+        return {}
+    query = (
+        select(PersonRecord.id, Report.receipt)
+        .join(Report, Report.event_id == PersonRecord.event_id)
+        .where(PersonRecord.id.in_(sorted(records)))
+    )
+    return {int(record): receipt for record, receipt in session.execute(query)}
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,10 @@ class Reporter(Strict):
     role: Text = Field(description="Their job, e.g. 'designated safeguarding lead', 'night manager'.")
     organisation: Text
     phone: Phone | None = None
-    email: Annotated[str, StringConstraints(max_length=200)] | None = None
+    # a shape check, so a call-back address is not lost to a typo ("name.example.org")
+    email: Annotated[str, StringConstraints(max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = (
+        None
+    )
 
 
 class PersonGiven(Strict):
@@ -93,6 +96,7 @@ class MakesafeIndicator(StrEnum):
     LATE_NIGHT_PICKUP = "young person picked up late at night or from a care home"
     ASKED_FOR_PRIVACY = "asked not to be disturbed or for rooms out of sight"
     ALCOHOL_OR_DRUGS_TO_ROOM = "alcohol or drugs taken to the room"
+    SOMETHING_ELSE = "something else that worried me (described below)"
 
 
 class NameGiven(Strict):

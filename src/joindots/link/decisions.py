@@ -116,9 +116,24 @@ def decide_in(
         action=Action.ALTERATION,
         subject=f"records {a} and {b}",
         justification=reason.strip(),
-        details={"decision": decision, "decision_id": row.id},
+        details={
+            "decision": decision,
+            "decision_id": row.id,
+            "people": _people_touched(session, (a, b), cause),
+        },
     )
     return Outcome(row.id, lineage_ids, message)
+
+
+def _people_touched(session: Session, records: tuple[int, int], cause: str) -> list[str]:
+    """For the access log: the persons the two records belong to now, and every person the lineage
+    this decision wrote names (the one merged away and retired, the ones split off). Only lineage
+    written by decisions has no run, so the run_id index keeps this off the runs' lineage."""
+    people = {rp.person_id for r in records if (rp := _person_of(session, r)) is not None}
+    written = select(Lineage).where(Lineage.run_id.is_(None), Lineage.caused_by == cause)
+    for entry in session.scalars(written):
+        people.update([entry.person_id, *(entry.other_person_ids or [])])
+    return sorted(people)
 
 
 def _apply_same(session: Session, a: int, b: int, cause: str) -> tuple[list[int], str]:
@@ -245,6 +260,6 @@ def _undo(session: Session, entry: Lineage, actor: str, cause: str) -> Outcome:
         action=Action.ALTERATION,
         subject=f"persons {now} and {former}",
         justification=cause,
-        details={"lineage_id": entry.id, "records": records},
+        details={"lineage_id": entry.id, "records": records, "people": sorted({now, former})},
     )
     return Outcome(decision.id if decision else None, [row.id], f"{len(records)} record(s) back to {former}")

@@ -13,6 +13,16 @@ import numpy as np
 import pandas as pd
 
 
+def plain_label(label: str) -> str:
+    """A level as an analyst would say it: Splink's own default labels ("Exact match on sex", "All
+    other comparisons") in the words the other levels use ("exact", "different")."""
+    if label == "All other comparisons":
+        return "different"
+    if label.startswith("Exact match on "):
+        return "exact"
+    return label
+
+
 def level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:
     """field -> gamma value -> level label, numbered as Splink numbers them (null -1, then n-1..0)."""
     labels: dict[str, dict[int, str]] = {}
@@ -21,7 +31,7 @@ def level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:
         counter = sum(1 for lv in levels if not lv.get("is_null_level")) - 1
         by_gamma: dict[int, str] = {}
         for level in levels:
-            label = level.get("label_for_charts") or level["sql_condition"]
+            label = plain_label(level.get("label_for_charts") or level["sql_condition"])
             if level.get("is_null_level"):
                 by_gamma[-1] = "missing"
             else:

@@ -29,6 +29,7 @@ from splink.internals.misc import prob_to_match_weight
 from sqlglot import exp
 
 from joindots.link.cluster import sorted_distinct
+from joindots.link.explain import plain_label
 from joindots.link.frame import LIST_COLUMNS
 
 NULL = -1
@@ -588,7 +589,7 @@ class Comparison:
 def _level_label(level: Any) -> str:
     if level.is_null_level:
         return "missing"
-    return str(level.label_for_charts or level.sql_condition)
+    return plain_label(str(level.label_for_charts or level.sql_condition))
 
 
 def _comparisons(settings: Any, compiler: Compiler) -> list[Comparison]:

@@ -55,6 +55,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], P] = {
     ("POST", "/reports/new/{kind}"): P.FILE_REPORTS,
     ("GET", "/api/reports/mine"): P.READ_OWN_RECEIPTS,
     ("GET", "/reports/mine"): P.READ_OWN_RECEIPTS,
+    ("GET", "/reports/mine/{receipt}"): P.READ_OWN_RECEIPTS,
     ("GET", "/api/reports"): P.READ_ALL_REPORTS,
     ("GET", "/api/reports/{receipt}"): P.READ_ALL_REPORTS,
     ("GET", "/reports"): P.READ_ALL_REPORTS,
@@ -66,6 +67,14 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], P] = {
     ("GET", "/api/audit/verify"): P.READ_ACCESS_LOG,
     ("GET", "/audit"): P.READ_ACCESS_LOG,
     ("POST", "/api/tokens"): P.SIGNED_IN,
+    ("GET", "/api/tokens"): P.SIGNED_IN,
+    ("POST", "/account/purpose"): P.SIGNED_IN,
+    ("GET", "/users"): P.MANAGE_USERS,
+    ("GET", "/users/{username}"): P.MANAGE_USERS,
+    ("POST", "/users/{username}/disable"): P.MANAGE_USERS,
+    ("POST", "/users/{username}/enable"): P.MANAGE_USERS,
+    ("POST", "/users/{username}/revoke-tokens"): P.MANAGE_USERS,
+    ("POST", "/users/{username}/reset-password"): P.MANAGE_USERS,
 }
 
 STATIC_PREFIX = "/static"  # a mounted folder of vendored JS and our CSS: public, holds no data

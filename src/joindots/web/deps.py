@@ -48,7 +48,7 @@ def _identify(request: Request, state: WebState) -> Principal | None:
         if token is not None:
             principal = token_principal(session, token)
             if principal is None:
-                raise WebError(401, "the API token is not valid or was revoked")
+                raise WebError(401, "the API token is not valid, has expired or was revoked")
             return principal
         cookie = request.cookies.get(SESSION_COOKIE)
         principal = session_principal(session, cookie, state.idle) if cookie else None

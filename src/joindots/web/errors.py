@@ -70,14 +70,11 @@ def respond(
         return RedirectResponse("/login", status_code=303)
     if wants_json(request):
         return JSONResponse(error_body(status, message, code, details), status_code=status, headers=headers)
-    templates = request.app.state.web.templates
-    return templates.TemplateResponse(
-        request,
-        "error.html",
-        {"status": status, "message": message, "principal": None},
-        status_code=status,
-        headers=headers,
-    )
+    from joindots.web.pages.render import render  # the page as any other: menu and sign-out kept
+
+    page = render(request, "error.html", status, status=status, message=message)
+    page.headers.update(headers or {})
+    return page
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict]:

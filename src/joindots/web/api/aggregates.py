@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 
-from joindots.audit import Action
+from joindots.audit import Action, people_shown
+from joindots.audit.log import PERSON_IN_TEXT
 from joindots.web.api.models import Availability, Reason, RowId
 from joindots.web.audited import log_access
 from joindots.web.deps import DB, CurrentUser
@@ -23,14 +24,25 @@ PERSONAL = {"groups": ("offender groups", "key"), "review": ("case review queue"
 def read_part(
     db: DB, request: Request, principal: CurrentUser, part: str, offset: int = 0, limit: int | None = None
 ) -> PartResult:
-    """A page of a part's results; reading groups or the review queue is logged with the keys shown."""
+    """A page of a part's results; reading groups or the review queue is logged with the keys shown
+    and the persons they name."""
     result = part_result(db, part, offset, limit)
     if result.available and part in PERSONAL:
         subject, key = PERSONAL[part]
         shown = [item.get(key) for item in result.items]
-        log_access(db, request, principal, Action.CONSULTATION, subject, details={"shown": shown})
+        details = {"shown": shown, "people": people_named(part, result.items)}
+        log_access(db, request, principal, Action.CONSULTATION, subject, details=details)
         db.commit()
     return result
+
+
+def people_named(part: str, items: list[dict[str, Any]]) -> list[str]:
+    """Persons a page of groups shows (members and victims), or a page of the review queue names in
+    its reasons (shown as person IDs, each a link to the person)."""
+    if part == "groups":
+        return people_shown(p for item in items for p in (*item["members"], *item["victims"]))
+    texts = (str(reason) for item in items for reason in item.get("reasons", []))
+    return people_shown(p for text in texts for p in PERSON_IN_TEXT.findall(text))
 
 
 def _available(result: PartResult) -> Availability:

@@ -6,18 +6,25 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from joindots.audit import Action
+from joindots.audit import Action, people_shown
 from joindots.link.review import FoundBy, count_waiting, waiting_pairs
 from joindots.web.api.models import DecisionMade, DecisionRequest, Pair, RowId
 from joindots.web.audited import log_access
 from joindots.web.decisions import decide_pair, persons_of_pair
 from joindots.web.deps import DB, CurrentUser, State
-from joindots.web.people import pair_view
+from joindots.web.people import pair_view, persons_of
 
 router = APIRouter(prefix="/api/matches", tags=["matches"])
 
 
 REVIEW_PAGE = 100
+
+
+def pair_people(db: DB, pairs: list[dict[str, Any]]) -> list[str]:
+    """The persons whose records a page of pairs shows side by side (R123 for a record not yet placed)."""
+    records = {r for p in pairs for r in (p["record_l"], p["record_r"])}
+    placed = persons_of(db, records)
+    return people_shown(placed.get(r, f"R{r}") for r in records)
 
 
 def read_pairs(
@@ -30,12 +37,12 @@ def read_pairs(
     limit: int = REVIEW_PAGE,
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of the pairs to review, most likely first, and how many there are in all; reading them
-    is a consultation (pair ids logged, never names)."""
+    is a consultation (pair ids and the persons of their records logged, never names)."""
     strict, loose = state.settings.match_threshold, state.settings.loose_match_threshold
     pairs = [pair_view(p) for p in waiting_pairs(db, strict, loose, limit, offset, found_by)]
     if pairs:
-        shown = [p["id"] for p in pairs]
-        log_access(db, request, principal, Action.CONSULTATION, "match review", details={"pairs": shown})
+        details = {"pairs": [p["id"] for p in pairs], "people": pair_people(db, pairs)}
+        log_access(db, request, principal, Action.CONSULTATION, "match review", details=details)
         db.commit()
     return pairs, count_waiting(db, strict, loose, found_by)
 

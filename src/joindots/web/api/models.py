@@ -27,10 +27,26 @@ class Me(BaseModel):
 class NewToken(BaseModel):
     model_config = ConfigDict(extra="forbid")
     label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    days: int | None = Field(
+        default=None, ge=1, le=366, description="How long it lasts; at most, and by default, api_token_days."
+    )
 
 
 class TokenIssued(BaseModel):
     token: str = Field(description="Shown once; store it safely. Send as 'Authorization: Bearer <token>'.")
+    id: int
+    expires_at: dt.datetime = Field(description="UTC; the token is refused from then on.")
+
+
+class TokenPublic(BaseModel):
+    """One of your tokens as it may be shown: never its secret."""
+
+    id: int
+    label: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+    state: Literal["live", "expired", "revoked"]
 
 
 class SearchRequest(BaseModel):

@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from joindots.audit import Action
+from joindots.audit import Action, people_shown
+from joindots.audit.log import PERSON_KEY
 from joindots.auth.roles import Permission, allowed
 from joindots.web import people
 from joindots.web.api.models import ExportRequest, Network, PersonKey, Profile, SearchRequest, SearchResult
@@ -19,11 +20,13 @@ router = APIRouter(prefix="/api/people", tags=["people"])
 
 
 def run_search(db: DB, request: Request, principal: CurrentUser, body: SearchRequest) -> list[dict]:
-    """Search and log it (the criteria are logged by which kinds were used, not their values)."""
+    """Search and log it (the criteria are logged by which kinds were used, not their values; the
+    persons shown under "people", and as "people_shown", the key searches have always used)."""
     criteria = people.Criteria(
         name=body.name or None, dob=body.dob, phone=body.phone or None, vehicle=body.vehicle or None
     )
     hits = people.search(db, criteria)
+    keys = [h["key"] for h in hits]
     used = sorted(k for k, v in body.model_dump().items() if v)
     log_access(
         db,
@@ -31,7 +34,7 @@ def run_search(db: DB, request: Request, principal: CurrentUser, body: SearchReq
         principal,
         Action.CONSULTATION,
         "people search",
-        details={"criteria": used, "people_shown": [h["key"] for h in hits]},
+        details={"criteria": used, "people": people_shown(keys), "people_shown": keys},
     )
     db.commit()
     return hits
@@ -40,6 +43,12 @@ def run_search(db: DB, request: Request, principal: CurrentUser, body: SearchReq
 @router.post("/search", response_model=SearchResult)
 def search(body: SearchRequest, request: Request, principal: CurrentUser, db: DB) -> SearchResult:
     return SearchResult.model_validate({"hits": run_search(db, request, principal, body)})
+
+
+def profile_people(found: dict) -> list[str]:
+    """The person a profile is of, and the persons its identity links name (held apart from them)."""
+    linked = (p for link in found["links"] for p in (link["person_l"], link["person_r"]))
+    return people_shown([found["key"], *linked])
 
 
 def read_profile(db: DB, request: Request, principal: CurrentUser, key: str) -> dict:
@@ -53,7 +62,7 @@ def read_profile(db: DB, request: Request, principal: CurrentUser, key: str) -> 
         principal,
         Action.CONSULTATION,
         f"person {key}",
-        details={"records": [r["id"] for r in found["records"]]}
+        details={"people": profile_people(found), "records": [r["id"] for r in found["records"]]}
         | ({"reports": [r["receipt"] for r in found["reports"]]} if found["reports"] else {}),
     )
     db.commit()
@@ -66,6 +75,14 @@ def profile(key: PersonKey, request: Request, principal: CurrentUser, db: DB) ->
     return Profile.model_validate(read_profile(db, request, principal, key))
 
 
+def network_people(graph: dict) -> list[str]:
+    """Every person a network view shows (the focus, its person nodes; a group's members and victims),
+    as person keys. All are recorded, never a sample: the views are bounded (one hop and at most a few
+    hundred neighbours; one group), and "who saw P000123?" must not miss anyone for brevity."""
+    keys = (str(n["data"].get("person") or n["data"].get("id", "")) for n in graph["nodes"])
+    return people_shown(k for k in keys if PERSON_KEY.fullmatch(k))
+
+
 def read_network(db: DB, request: Request, principal: CurrentUser, key: str) -> dict:
     graph = neighbourhood(db, key)
     log_access(
@@ -74,7 +91,7 @@ def read_network(db: DB, request: Request, principal: CurrentUser, key: str) -> 
         principal,
         Action.CONSULTATION,
         f"network of person {key}",
-        details={"nodes": len(graph["nodes"])},
+        details={"nodes": len(graph["nodes"]), "people": network_people(graph)},
     )
     db.commit()
     return graph
@@ -97,7 +114,7 @@ def export_records(
         f"person {key}",
         reason=body.reason,
         recipient=body.recipient,
-        details={"records": [r["id"] for r in found["records"]], "format": "csv"},
+        details={"people": [key], "records": [r["id"] for r in found["records"]], "format": "csv"},
     )
     db.commit()
     return Response(

@@ -13,9 +13,11 @@ from joindots.intake.matching import match_report
 from joindots.intake.queries import (
     ages_then,
     all_reports,
+    count_own_reports,
     count_reports,
     one_report,
     own_reports,
+    people_in,
     people_named,
 )
 from joindots.intake.schemas import AnyReport, Receipt
@@ -38,9 +40,18 @@ def file(body: AnyReport, principal: CurrentUser, state: State) -> Receipt:
 
 
 @router.get("/mine", response_model=list[ReceiptSummary])
-def mine(principal: CurrentUser, db: DB) -> list[ReceiptSummary]:
+def mine(
+    response: Response,
+    principal: CurrentUser,
+    db: DB,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[ReceiptSummary]:
+    """The caller's own receipts, newest first, a page at a time; X-Total-Count gives how many."""
+    response.headers["X-Total-Count"] = str(count_own_reports(db, principal.username))
     return [
-        ReceiptSummary.model_validate(r, from_attributes=True) for r in own_reports(db, principal.username)
+        ReceiptSummary.model_validate(r, from_attributes=True)
+        for r in own_reports(db, principal.username, limit, offset)
     ]
 
 
@@ -64,7 +75,10 @@ def everything(
         principal,
         Action.CONSULTATION,
         "reports from professionals",
-        details={"receipts": [r.receipt for r in reports]},
+        details={
+            "receipts": [r.receipt for r in reports],
+            "people": people_in(reports, people_named(db, reports)),
+        },
     )
     db.commit()
     return detailed(db, reports)
@@ -76,7 +90,8 @@ def one(receipt: str, request: Request, principal: CurrentUser, db: DB) -> Repor
     report = one_report(db, receipt)
     if report is None:
         raise NotFound(f"no report {receipt}")
-    log_access(db, request, principal, Action.CONSULTATION, f"report {receipt}")
+    shown = {"people": people_in([report], people_named(db, [report]))}
+    log_access(db, request, principal, Action.CONSULTATION, f"report {receipt}", details=shown)
     db.commit()
     return detailed(db, [report])[0]
 

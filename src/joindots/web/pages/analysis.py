@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from joindots.audit import Action
+from joindots.audit import Action, people_shown
 from joindots.errors import NotFound
 from joindots.link.review import FoundBy
 from joindots.link.run import latest_done_run
@@ -15,6 +15,7 @@ from joindots.web.api.aggregates import ReviewDecision, read_part
 from joindots.web.api.matches import REVIEW_PAGE as MATCH_PAGE
 from joindots.web.api.matches import read_pairs
 from joindots.web.api.models import DecisionRequest, RowId
+from joindots.web.api.people import network_people
 from joindots.web.audited import log_access
 from joindots.web.decisions import decide_pair, persons_of_pair, with_records
 from joindots.web.deps import DB, CurrentUser, State
@@ -89,7 +90,7 @@ def groups(request: Request, principal: CurrentUser, db: DB) -> Response:
 def group(key: str, request: Request, principal: CurrentUser, db: DB, state: State) -> Response:
     """One group: members and victims with their names, its network and its timeline (a consultation)."""
     found = group_detail(db, state.engine, key)
-    shown = [p["key"] for p in found["members"] + found["victims"]]
+    shown = people_shown(p["key"] for p in found["members"] + found["victims"])
     log_access(
         db, request, principal, Action.CONSULTATION, f"group {found['key']}", details={"people": shown}
     )
@@ -101,7 +102,7 @@ def group(key: str, request: Request, principal: CurrentUser, db: DB, state: Sta
 def group_network_json(key: str, request: Request, principal: CurrentUser, db: DB) -> Response:
     """The group's network view data, fetched by the page's script (same origin, same session)."""
     graph = group_network(db, key)
-    details = {"nodes": len(graph["nodes"])}
+    details = {"nodes": len(graph["nodes"]), "people": network_people(graph)}
     log_access(db, request, principal, Action.CONSULTATION, f"network of group {key}", details=details)
     db.commit()
     return JSONResponse(graph)

@@ -1,4 +1,6 @@
-"""Sign in (with the purpose of the session), sign out, the home page, and changing one's password."""
+"""Sign in (with the purpose of the session), sign out, the home page, and one's account: changing
+one's password, changing the session's purpose, one's API tokens. The users page (admins) is
+`users_pages.py`, included here."""
 
 from __future__ import annotations
 
@@ -7,15 +9,19 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from joindots.auth.accounts import change_purpose, tokens_of
 from joindots.auth.passwords import MIN_PASSWORD_LENGTH
 from joindots.auth.roles import Permission, Role, allowed
 from joindots.auth.users import authenticate, end_session, set_password, start_session
+from joindots.errors import InvalidInput
 from joindots.web.deps import DB, CurrentUser, State
+from joindots.web.pages import users_pages
 from joindots.web.pages.render import render
 from joindots.web.state import SESSION_COOKIE
 from joindots.web.status import pipeline_status
 
 router = APIRouter()
+router.include_router(users_pages.router)
 HOME = {Role.REPORTER: "/reports/mine", Role.STATISTICIAN: "/stats"}
 
 
@@ -90,8 +96,30 @@ def home(request: Request, principal: CurrentUser, db: DB) -> Response:
 
 
 @router.get("/account")
-def account(request: Request, principal: CurrentUser) -> Response:
-    return render(request, "account.html")
+def account(request: Request, principal: CurrentUser, db: DB) -> Response:
+    switched = request.query_params.get("purpose") == "1"
+    notice = "Purpose changed: what you look at from now on is recorded with it." if switched else None
+    return _account(request, db, principal.username, notice=notice)
+
+
+def _account(request: Request, db: DB, username: str, status: int = 200, **context: str | None) -> Response:
+    return render(request, "account.html", status, tokens=tokens_of(db, username), **context)
+
+
+@router.post("/account/purpose")
+def new_purpose(
+    request: Request, principal: CurrentUser, db: DB, purpose: Annotated[str, Form(max_length=500)]
+) -> Response:
+    """Switch this session to another case or task without signing out; logged, and what follows is
+    logged with the new purpose."""
+    if principal.session_hash is None:
+        raise InvalidInput("only a signed-in browser session has a purpose to change")
+    try:
+        change_purpose(db, principal.username, principal.session_hash, purpose)
+    except InvalidInput as exc:
+        return _account(request, db, principal.username, 422, error=str(exc))
+    db.commit()
+    return RedirectResponse("/account?purpose=1", status_code=303)
 
 
 @router.post("/account/password")
@@ -105,25 +133,27 @@ def change_password(
     repeat: Annotated[str, Form(max_length=200)],
 ) -> Response:
     """Replace the one-time password (or any other) with one of the user's own. Every session of the
-    user ends, this one too, so the new password is needed at once."""
+    user ends, this one too, so the new password is needed at once, and every API token is revoked."""
     key = "user:" + principal.username
     wait = state.limiter.retry_after(key)
     if wait:
-        return render(
-            request, "account.html", 429, error=f"Too many wrong passwords. Try again in {wait} seconds."
+        return _account(
+            request,
+            db,
+            principal.username,
+            429,
+            error=f"Too many wrong passwords. Try again in {wait} seconds.",
         )
     if authenticate(db, principal.username, current) is None:
         state.limiter.failed(key)
-        return render(request, "account.html", 422, error="The current password is wrong.")
+        return _account(request, db, principal.username, 422, error="The current password is wrong.")
     if new != repeat:
-        return render(request, "account.html", 422, error="The two new passwords differ.")
+        return _account(request, db, principal.username, 422, error="The two new passwords differ.")
     if len(new) < MIN_PASSWORD_LENGTH or new == current:
-        return render(
-            request,
-            "account.html",
-            422,
+        return _account(
+            request, db, principal.username, 422,
             error=f"Choose a new password of at least {MIN_PASSWORD_LENGTH} characters.",
-        )
+        )  # fmt: skip
     set_password(db, principal.username, new)
     db.commit()
     response = RedirectResponse("/login?changed=1", status_code=303)

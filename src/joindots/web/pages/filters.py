@@ -9,6 +9,8 @@ from typing import Any
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
+from joindots.link.explain import plain_label
+
 PERSON_ID = re.compile(r"\b(P\d{6,12})\b")
 GROUP_KEY = re.compile(r"\b(G\d{5,9})\b")
 
@@ -36,7 +38,7 @@ def evidence(explanation: Any) -> list[dict[str, Any]]:
         rows.append(
             {
                 "field": part.get("field", ""),
-                "level": str(part.get("level", part.get("label", ""))),
+                "level": plain_label(str(part.get("level", part.get("label", "")))),
                 "weight": float(weight or 0.0),
             }
         )

@@ -20,6 +20,7 @@ MENU = (
     ("/reports/new/duty", "File a report", Permission.FILE_REPORTS),
     ("/reports/mine", "My receipts", Permission.READ_OWN_RECEIPTS),
     ("/audit", "Access log", Permission.READ_ACCESS_LOG),
+    ("/users", "Users", Permission.MANAGE_USERS),
 )
 
 
