@@ -79,6 +79,7 @@ def test_the_web_app_reads_and_decides_through_the_service(sqlite_engine):
             "reasons",
             "status",
             "decision",
+            "assigned_to",
         }
         decide_review_item(s, found.items[0]["id"], "needs_more_information", "Ask for the file.", "web1")
     with session_scope(sqlite_engine) as s:

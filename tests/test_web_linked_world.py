@@ -219,6 +219,32 @@ def test_a_review_decision_from_the_page(linked):
     assert "decided: refer" in card[: card.index("</form>")]
 
 
+def test_a_case_is_given_to_a_reviewer_who_sees_it_as_theirs(linked):
+    with session_scope(linked) as s:
+        item = s.scalars(select(ReviewItem).where(ReviewItem.active.is_(True))).first()
+        assert item is not None
+    client = make_client(linked)
+    csrf = sign_in(client, "admin1")
+    reply = client.post(f"/review/{item.id}/assign", data={"csrf_token": csrf, "to": "reviewer1"})
+    assert reply.status_code == 303
+    entry = _log(linked)[-1]
+    assert entry.action == "alteration" and entry.details["assigned_to"] == "reviewer1"
+    page = client.get(reply.headers["location"]).text
+    card = page[page.index(f'id="item-{item.id}"') :]
+    assert "with reviewer1" in card[: card.index("</h2>")] and "assigned" in card[: card.index("</h2>")]
+
+    token = {"X-CSRF-Token": csrf}
+    nobody = client.post(f"/api/review-queue/{item.id}/assign", json={"to": "nosuch"}, headers=token)
+    statistician = client.post(
+        f"/api/review-queue/{item.id}/assign", json={"to": "statistician1"}, headers=token
+    )
+    assert nobody.status_code == 404 and statistician.status_code == 422  # only reviewers take cases
+    moved = client.post(f"/api/review-queue/{item.id}/assign", json={"to": "analyst1"}, headers=token)
+    assert moved.status_code == 200 and moved.json()["assigned_to"] == "analyst1"
+    listed = client.get("/api/review-queue?limit=500").json()["items"]
+    assert [i["assigned_to"] for i in listed if i["id"] == item.id] == ["analyst1"]
+
+
 def test_a_report_is_matched_at_once_to_a_known_person(linked):
     with session_scope(linked) as s:
         known = s.execute(

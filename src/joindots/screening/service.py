@@ -66,6 +66,7 @@ def web_summary(session: Session) -> list[dict[str, Any]]:
             "reasons": shown_reasons(item, decisions.get(item.id)),
             "status": item.status,
             "decision": decisions.get(item.id),
+            "assigned_to": item.assigned_to,
         }
         for item in queue(session)
     ]

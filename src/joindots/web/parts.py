@@ -71,6 +71,21 @@ def part_result(session: Session, part: str, offset: int = 0, limit: int | None 
     return PartResult(True, f"{len(items):,} {spec.counted}", page, len(items), offset)
 
 
+def assign_review_item(session: Session, item_id: int, to: str, actor: str) -> None:
+    """Give a case to a reviewer: an active user whose role reviews cases (logged by the service)."""
+    from joindots.auth.roles import Permission, allowed
+    from joindots.auth.users import user_named
+    from joindots.errors import InvalidInput
+
+    if not _installed("joindots.screening"):
+        raise NotFound(f"no review item {item_id}: the review queue is not available in this build")
+    user = user_named(session, to.strip())
+    if not user.active or not allowed(user.role, Permission.REVIEW_CASES):
+        raise InvalidInput(f"{to} cannot review cases (disabled, or a role that does not review)")
+    service = importlib.import_module("joindots.screening.service")
+    service.assign_item(session, item_id=item_id, to=user.username, actor=actor)
+
+
 def decide_review_item(session: Session, item_id: int, decision: str, reason: str, actor: str) -> None:
     """Record a reviewer's decision through the screening part's service."""
     if not _installed("joindots.screening"):

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from joindots.audit import Action, people_shown
 from joindots.audit.log import PERSON_IN_TEXT
 from joindots.web.api.models import Availability, Reason, RowId
 from joindots.web.audited import log_access
 from joindots.web.deps import DB, CurrentUser
-from joindots.web.parts import PartResult, decide_review_item, part_result
+from joindots.web.parts import PartResult, assign_review_item, decide_review_item, part_result
 
 router = APIRouter(prefix="/api", tags=["analysis"])
 
@@ -79,6 +79,19 @@ class ReviewDecision(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decision: Literal["refer", "no_further_action", "needs_more_information", "reopen"]
     reason: Reason
+
+
+class ReviewAssignment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: str = Field(min_length=1, max_length=100, description="The reviewer's username.")
+
+
+@router.post("/review-queue/{item_id}/assign")
+def assign(item_id: RowId, body: ReviewAssignment, db: DB, principal: CurrentUser) -> dict[str, str]:
+    """Give the case to a reviewer (an alteration in the access log); they see it as theirs."""
+    assign_review_item(db, item_id, body.to, principal.username)
+    db.commit()
+    return {"status": "assigned", "assigned_to": body.to}
 
 
 @router.post("/review-queue/{item_id}/decision", status_code=201)

@@ -11,7 +11,7 @@ from joindots.audit import Action, people_shown
 from joindots.errors import NotFound
 from joindots.link.review import FoundBy
 from joindots.link.run import latest_done_run
-from joindots.web.api.aggregates import ReviewDecision, read_part
+from joindots.web.api.aggregates import ReviewAssignment, ReviewDecision, read_part
 from joindots.web.api.matches import REVIEW_PAGE as MATCH_PAGE
 from joindots.web.api.matches import read_pairs
 from joindots.web.api.models import DecisionRequest, RowId
@@ -22,7 +22,7 @@ from joindots.web.deps import DB, CurrentUser, State
 from joindots.web.groups import group_detail, group_network
 from joindots.web.pages.forms import form_fields, validated
 from joindots.web.pages.render import page_asked, page_count, render
-from joindots.web.parts import PartResult, decide_review_item, part_result
+from joindots.web.parts import PartResult, assign_review_item, decide_review_item, part_result
 
 router = APIRouter()
 
@@ -112,6 +112,14 @@ def group_network_json(key: str, request: Request, principal: CurrentUser, db: D
 def review(request: Request, principal: CurrentUser, db: DB) -> Response:
     done = request.query_params.get("done")
     return render(request, "review.html", done=done, **_paged(request, db, principal, "review", REVIEW_PAGE))
+
+
+@router.post("/review/{item_id}/assign")
+async def assign_review(item_id: RowId, request: Request, principal: CurrentUser, db: DB) -> Response:
+    body = validated(ReviewAssignment, await form_fields(request))
+    assign_review_item(db, item_id, body.to, principal.username)
+    db.commit()
+    return RedirectResponse(f"/review?done={item_id}#item-{item_id}", status_code=303)
 
 
 @router.post("/review/{item_id}/decision")
