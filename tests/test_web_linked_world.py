@@ -219,6 +219,19 @@ def test_a_review_decision_from_the_page(linked):
     assert "decided: refer" in card[: card.index("</form>")]
 
 
+def test_a_broad_search_says_more_match_than_it_shows(linked):
+    client = make_client(linked)
+    csrf = sign_in(client, "analyst1")
+    broad = client.post("/api/people/search", json={"name": "a"}, headers={"X-CSRF-Token": csrf}).json()
+    assert len(broad["hits"]) == 50 and broad["more"] is True
+    page = client.post("/people/search", data={"name": "a", "csrf_token": csrf}).text
+    assert "The first 50 people found: more match, so narrow the search" in page
+    one = broad["hits"][0]
+    exact = {"name": one["names"][0], "dob": one["dobs"][0]} if one["dobs"] else {"name": one["names"][0]}
+    narrow = client.post("/api/people/search", json=exact, headers={"X-CSRF-Token": csrf}).json()
+    assert narrow["more"] is False and one["key"] in [h["key"] for h in narrow["hits"]]
+
+
 def test_a_case_is_given_to_a_reviewer_who_sees_it_as_theirs(linked):
     with session_scope(linked) as s:
         item = s.scalars(select(ReviewItem).where(ReviewItem.active.is_(True))).first()

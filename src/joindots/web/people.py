@@ -25,6 +25,7 @@ from joindots.store.schema import Event, PersonRecord, RecordObject
 
 KEY = re.compile(r"^(P\d{1,12}|R\d{1,9})$")
 MAX_HITS = 50
+MAX_RECORDS = 500  # records read for one search
 SHOWN_FIELDS = ("forename", "middle_names", "surname", "dob", "sex", "postcode", "address", "email", "role")
 
 
@@ -64,8 +65,10 @@ def _object_filter(stmt: Select, kind: str, value: str | None) -> Select:
     return stmt.where(PersonRecord.id.in_(owners))
 
 
-def search(session: Session, criteria: Criteria) -> list[dict[str, Any]]:
-    """People with a record matching every criterion given (names by prefix), one row per person."""
+def search(session: Session, criteria: Criteria) -> tuple[list[dict[str, Any]], bool]:
+    """People with a record matching every criterion given (names by prefix), one row per person
+    (at most MAX_HITS), and whether more match than are shown (so a page never says "50 found" when
+    there are thousands)."""
     if criteria.empty():
         raise InvalidInput("give a name, a date of birth, a phone or a vehicle mark")
     stmt = select(PersonRecord, RecordPerson.person_id).outerjoin(
@@ -79,7 +82,9 @@ def search(session: Session, criteria: Criteria) -> list[dict[str, Any]]:
         stmt = _object_filter(stmt, "phone", phone_e164(criteria.phone))
     if criteria.vehicle:
         stmt = _object_filter(stmt, "vehicle", vehicle_mark(criteria.vehicle))
-    return group_hits(session.execute(stmt.order_by(PersonRecord.surname, PersonRecord.id).limit(500)).all())
+    rows = session.execute(stmt.order_by(PersonRecord.surname, PersonRecord.id).limit(MAX_RECORDS + 1)).all()
+    hits = group_hits(rows[:MAX_RECORDS], limit=None)
+    return hits[:MAX_HITS], len(rows) > MAX_RECORDS or len(hits) > MAX_HITS
 
 
 def group_hits(rows: Sequence[Any], limit: int | None = MAX_HITS) -> list[dict[str, Any]]:

@@ -62,12 +62,13 @@ class PersonHit(BaseModel):
     names: list[str]
     dobs: list[str]
     sources: list[str]
-    records: int
+    records: int = Field(description="The person's records that match the search (not all their records).")
     linked: bool
 
 
 class SearchResult(BaseModel):
     hits: list[PersonHit]
+    more: bool = Field(False, description="More people match than are listed: narrow the search.")
 
 
 class Profile(BaseModel):

@@ -19,13 +19,15 @@ from joindots.web.neighbourhood import neighbourhood
 router = APIRouter(prefix="/api/people", tags=["people"])
 
 
-def run_search(db: DB, request: Request, principal: CurrentUser, body: SearchRequest) -> list[dict]:
+def run_search(
+    db: DB, request: Request, principal: CurrentUser, body: SearchRequest
+) -> tuple[list[dict], bool]:
     """Search and log it (the criteria are logged by which kinds were used, not their values; the
     persons shown under "people", and as "people_shown", the key searches have always used)."""
     criteria = people.Criteria(
         name=body.name or None, dob=body.dob, phone=body.phone or None, vehicle=body.vehicle or None
     )
-    hits = people.search(db, criteria)
+    hits, more = people.search(db, criteria)
     keys = [h["key"] for h in hits]
     used = sorted(k for k, v in body.model_dump().items() if v)
     log_access(
@@ -37,12 +39,13 @@ def run_search(db: DB, request: Request, principal: CurrentUser, body: SearchReq
         details={"criteria": used, "people": people_shown(keys), "people_shown": keys},
     )
     db.commit()
-    return hits
+    return hits, more
 
 
 @router.post("/search", response_model=SearchResult)
 def search(body: SearchRequest, request: Request, principal: CurrentUser, db: DB) -> SearchResult:
-    return SearchResult.model_validate({"hits": run_search(db, request, principal, body)})
+    hits, more = run_search(db, request, principal, body)
+    return SearchResult.model_validate({"hits": hits, "more": more})
 
 
 def profile_people(found: dict) -> list[str]:

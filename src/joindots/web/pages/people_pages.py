@@ -26,10 +26,10 @@ async def search(request: Request, principal: CurrentUser, db: DB) -> Response:
     """Search by POST: the criteria stay out of the URL and the server's access log."""
     fields = await form_fields(request)
     try:
-        hits = run_search(db, request, principal, validated(SearchRequest, fields))
+        hits, more = run_search(db, request, principal, validated(SearchRequest, fields))
     except InvalidInput as exc:
         return render(request, "search.html", 422, hits=None, criteria=fields, search_error=str(exc))
-    return render(request, "search.html", hits=hits, criteria=fields)
+    return render(request, "search.html", hits=hits, more=more, criteria=fields)
 
 
 @router.get("/people/{key}")
