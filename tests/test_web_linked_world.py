@@ -358,3 +358,9 @@ def test_match_review_pages_through_every_pair_and_filters_by_who_found_it(linke
     assert '<strong aria-current="page">partial records found by context</strong>' in page
     everything = client.get("/matches").text
     assert f"{len(waiting):,} pair" in everything
+    assert client.get("/matches?found_by=context&page=999").headers["location"] == "/matches?found_by=context"
+
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form = {"csrf_token": csrf, "found_by": "context", "decision": "different", "reason": "another man"}
+    decided = client.post(f"/matches/{marked.id}/decision", data=form)
+    assert decided.headers["location"] == f"/matches?found_by=context&done={marked.id}"  # the filter kept

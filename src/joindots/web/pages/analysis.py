@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -46,6 +47,8 @@ def matches(request: Request, principal: CurrentUser, db: DB, state: State) -> R
     pairs, total = read_pairs(db, request, principal, state, found_by, (page - 1) * MATCH_PAGE)
     result = PartResult(True, "", with_records(db, pairs), total, (page - 1) * MATCH_PAGE)
     pages = page_count(total, MATCH_PAGE)
+    if page > pages:  # past the end (the last pairs decided): the last page, filter kept
+        return RedirectResponse(_matches_url(found_by, pages, request.query_params.get("done")), 303)
     done = _done(db, request.query_params.get("done"))
     no_run = latest_done_run(db) is None
     return render(
@@ -65,10 +68,19 @@ def matches(request: Request, principal: CurrentUser, db: DB, state: State) -> R
 @router.post("/matches/{pair_id}/decision")
 async def decide_match(pair_id: RowId, request: Request, principal: CurrentUser, db: DB) -> Response:
     """Applied at once through the linkage engine (merge or split, with lineage), then back to the list."""
-    body = validated(DecisionRequest, await form_fields(request))
+    fields = await form_fields(request)
+    wanted, page = fields.pop("found_by", None), fields.pop("page", "1")
+    body = validated(DecisionRequest, fields)
     decide_pair(db, pair_id, body.decision, body.reason, principal.username)
     db.commit()
-    return RedirectResponse(f"/matches?done={pair_id}", status_code=303)
+    found_by = wanted if wanted in ("model", "context") else None
+    return RedirectResponse(_matches_url(found_by, int(page) if page.isdecimal() else 1, str(pair_id)), 303)
+
+
+def _matches_url(found_by: str | None, page: int, done: str | None) -> str:
+    """Back to the list as the analyst left it: the same filter and page, the pair just decided."""
+    query = {"found_by": found_by, "page": str(page) if page > 1 else None, "done": done}
+    return "/matches?" + urlencode({k: v for k, v in query.items() if v})
 
 
 GROUPS_PAGE, REVIEW_PAGE = 200, 100
