@@ -84,6 +84,9 @@ def test_not_the_same_splits_at_once_and_survives_a_rerun(engine) -> None:
     )
     now = _persons(engine)
     assert now[n1] != now[n3] and outcome.lineage_ids
+    with session_scope(engine) as s:  # the decision names the lineage it wrote, each entry there
+        split = [s.get(Lineage, i) for i in outcome.lineage_ids]
+    assert all(entry is not None and entry.action == "split" for entry in split)
     run_linkage(engine, scorer=RuleScorer())
     after = _persons(engine)
     assert after[n1] != after[n3], "the analyst's decision was lost in the re-run"

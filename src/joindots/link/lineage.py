@@ -48,9 +48,11 @@ def write(
     run_id: int | None = None,
     others: Iterable[str] = (),
 ) -> Lineage:
-    """Add one lineage row. `others` are the persons the records came from (or went to, for 'retired')."""
+    """Add one lineage row, its id assigned (a decision reports the ids it wrote). `others` are the
+    persons the records came from (or went to, for 'retired')."""
     entry = Lineage(**row(action, person_id, records, caused_by, run_id=run_id, others=others))
     session.add(entry)
+    session.flush([entry])
     return entry
 
 
