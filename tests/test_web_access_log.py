@@ -47,8 +47,11 @@ def test_a_search_is_logged_without_the_names_searched_for(engine):
 def test_signing_in_without_a_purpose_is_refused_for_analysts(sqlite_engine):
     add_user(sqlite_engine, "analyst1", "analyst")
     client = make_client(sqlite_engine)
-    reply = client.post("/login", data={"username": "analyst1", "password": "correct horse battery staple"})
+    form = {"username": "analyst1", "password": "correct horse battery staple", "justification": "op"}
+    reply = client.post("/login", data=form)
     assert reply.status_code == 422 and "Say why you are signing in" in reply.text
+    assert 'value="analyst1"' in reply.text and 'value="op"' in reply.text  # kept to finish, not retyped
+    assert "correct horse battery staple" not in reply.text  # never the password
 
 
 def test_an_export_is_a_disclosure_with_recipient_and_reason(engine):

@@ -49,15 +49,20 @@ def login(
     """Check the password (rate limited per username and per address) and start a session. The user
     states the purpose of the session; every consultation in it is logged with that purpose."""
     keys = ("user:" + username.lower(), _client(request))
+    typed = {"username": username, "justification": justification}  # kept on a refusal; never the password
     wait = state.limiter.retry_after(*keys)
     if wait:
         return render(
-            request, "login.html", 429, error=f"Too many failed attempts. Try again in {wait} seconds."
+            request,
+            "login.html",
+            429,
+            error=f"Too many failed attempts. Try again in {wait} seconds.",
+            typed=typed,
         )
     user = authenticate(db, username.strip().lower(), password)
     if user is None:
         state.limiter.failed(*keys)
-        return render(request, "login.html", 401, error="Wrong username or password.")
+        return render(request, "login.html", 401, error="Wrong username or password.", typed=typed)
     reason = " ".join(justification.split())
     if user.role != Role.REPORTER and len(reason) < 10:
         return render(
@@ -66,6 +71,7 @@ def login(
             422,
             error="Say why you are signing in (10+ characters): "
             "the case, operation or task. It is recorded with everything you look at.",
+            typed=typed,
         )
     state.limiter.succeeded(*keys)
     raw = start_session(db, user, reason or "filing reports from professionals")
