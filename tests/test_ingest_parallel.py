@@ -162,16 +162,49 @@ def test_a_crash_while_a_worker_reads_leaves_nothing_behind(sqlite_engine, tmp_p
         assert session.scalar(select(func.count()).select_from(LoadBatch)) == 0
 
 
-def test_a_file_the_worker_cannot_decode_raises_and_writes_nothing(sqlite_engine, tmp_path, forked):
+def test_a_file_the_worker_finds_ending_inside_a_quote_raises_and_writes_nothing(
+    sqlite_engine, tmp_path, forked
+):
     path = _write(tmp_path / "a.csv", _rows(400))
-    path.write_bytes(path.read_bytes() + 'X1,C1,VIC,"CAFÉ, Zoë"\r\n'.encode("cp1252"))
-    mapping = MAPPING.model_copy(deep=True)
-    mapping.reader.encoding = "utf-8"
-    with pytest.raises(IngestError, match="not valid utf-8"):
-        ingest_file(sqlite_engine, path, mapping, chunk_rows=50, parallel=True)
+    path.write_bytes(path.read_bytes() + b'X1,C1,VIC,"CAFE, Zoe\r\nX2,C1,VIC,LAST\r\n')
+    with pytest.raises(IngestError, match=r"opened on line 402 .* is never closed"):
+        ingest_file(sqlite_engine, path, MAPPING, chunk_rows=50, parallel=True)
     assert forked and multiprocessing.active_children() == []
     with Session(sqlite_engine) as session:
         assert session.scalar(select(func.count()).select_from(SourceRow)) == 0
+
+
+def test_a_worker_quarantines_broken_rows_as_one_process_does(engine, tmp_path, forked):
+    """Rows the reader cannot read cleanly (a bad byte, a NUL, too few or too many cells, the
+    header again, a quote swallowing the next row) go to quarantine the same way on either path,
+    on both databases (PostgreSQL cannot store a NUL: it is kept as \\x00)."""
+    path = _write(tmp_path / "a.csv", _rows(300))
+    broken = [
+        b'B1,C1,VIC,"CAF\xc9, Zo\xeb"\r\n',  # cp1252 bytes in a UTF-8 file
+        b'B2,C1,VIC,"NUL, Ann\x00"\r\n',
+        b"B3,C1,VIC\r\n",  # too few cells
+        b'B4,C1,VIC,"SMITH, Jo",,,,,,,,surplus\r\n',  # too many
+        ",".join(HEADER).encode() + b"\r\n",  # the header again
+        b'B5,C1,VIC,"OPEN, Quote,,,,,,,\r\nB6,C1,VIC,"SWALLOWED, Row",,,,,,,\r\n',
+        'B7,C1,VIC,"ÉLODIE, Zoë"\r\n'.encode() + b",,,,,,,\r\n",  # UTF-8 is fine
+    ]
+    path.write_bytes(path.read_bytes() + b"".join(broken))
+    alone = _second_engine(tmp_path)
+    with_worker = ingest_file(engine, path, MAPPING, chunk_rows=40, parallel=True)
+    in_process = ingest_file(alone, path, MAPPING, chunk_rows=40, parallel=False)
+    assert forked and _report(with_worker) == _report(in_process)
+    assert _contents(engine) == _contents(alone)
+    reasons = with_worker.quarantined_by_reason
+    assert (reasons["bad_encoding"], reasons["bad_value"], reasons["repeated_header"]) == (1, 1, 1)
+    assert reasons["wrong_cell_count"] == 3
+    with Session(engine) as session:
+        kept = {
+            q.reason_code: q for q in session.scalars(select(Quarantine).where(Quarantine.row_number > 300))
+        }
+    assert kept["bad_encoding"].original["NAME"] == "CAF\\xc9, Zo\\xeb"
+    assert "line 302 is not valid utf-8" in kept["bad_encoding"].reason
+    assert kept["bad_value"].original["NAME"] == "NUL, Ann\\x00"
+    alone.dispose()
 
 
 def test_a_clash_in_a_bulk_insert_is_an_integrity_error_on_both_databases(engine, tmp_path):

@@ -48,6 +48,8 @@ def evaluate_groups_cmd(
     from joindots.network.evaluate import evaluate_groups
 
     with clear_errors(), session_scope(ready_engine()) as session:
+        if view not in ("strict", "loose"):
+            raise InvalidInput(f"unknown view {view!r}: use strict or loose")
         result = evaluate_groups(session, truth, truth.with_name("records.csv"), view)
     table = Table(title=f"groups found ({result['view']} view)")
     for name in ("true group", "size", "best match", "member F1"):

@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import JSON, Date, Engine, Table, case, func, insert, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from joindots.audit import Action, record_access
-from joindots.errors import Conflict, IngestError
+from joindots.errors import Conflict, IngestError, JoindotsError
 from joindots.ingest import readers
 from joindots.ingest.mapping import Mapping, load_mapping
 from joindots.ingest.readers import Row, open_table
@@ -47,6 +47,7 @@ QUARANTINE = cast(Table, Quarantine.__table__)
 Progress = Callable[[str, int], None]  # (file name, rows read so far)
 Original = Row | str  # a row's values, or the same encoded as JSON (by a worker process)
 SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet")
+CHANGED_IDS_KEPT = 100  # record ids of changed rows named in a report (all are counted)
 
 
 @dataclass
@@ -54,7 +55,9 @@ class LoadReport:
     source: str
     file_name: str
     batch_id: int | None = None
-    status: str = "loaded"  # 'loaded', or 'unchanged' when every row was already there
+    status: str = (
+        "loaded"  # 'loaded'; 'unchanged' (every row already there); 'failed', 'skipped' (ingest_dir)
+    )
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -65,6 +68,10 @@ class LoadReport:
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     values: dict[str, int] = field(default_factory=dict)  # normalisation: changed / dropped values
     missing_optional_columns: list[str] = field(default_factory=list)
+    # rows whose record id was loaded before but whose values differ now (not loaded: see the docs)
+    rows_changed_since_loaded: int = 0
+    changed_record_ids: list[str] = field(default_factory=list)  # the first CHANGED_IDS_KEPT
+    error: str | None = None  # why a file failed or was skipped (ingest_dir)
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -186,6 +193,8 @@ def insert_tuples(session: Session, table: Table, columns: list[str], params: li
                 copy.write_row(row)
     except psycopg.IntegrityError as exc:  # as executemany's would be: the load's Conflict
         raise IntegrityError(sql, None, exc) from exc
+    except psycopg.DataError as exc:  # a value the server refuses: the load's IngestError
+        raise DataError(sql, None, exc) from exc
 
 
 class _Ids:
@@ -297,9 +306,11 @@ class _Batch:
         seen: set[str] = set()
         refs: set[str] = set()  # events mapped in full by this chunk's loaded rows
         batch_id = self.state.batch_id
+        earlier: list[tuple[str, Original]] = []
         for number, row, rid, outcome in rows:
             if written and written.get(rid, batch_id) != batch_id:
                 self.report.rows_already_loaded += 1
+                earlier.append((rid, row))
                 continue
             if rid in seen or rid in written:
                 reason = f"record id {rid!r} appears earlier in this file"
@@ -320,10 +331,28 @@ class _Batch:
                     refs.add(ref)
                     counts.extend(result.event_counts)
         self.state.values.update(counts)
+        if earlier:
+            self._compare(earlier)
         if quarantine:
             bulk_insert(self.session, QUARANTINE, quarantine)
         if mapped:
             self._write(mapped)
+
+    def _compare(self, earlier: list[tuple[str, Original]]) -> None:
+        """Count (and name) rows loaded before whose values differ now: a corrected re-export is
+        not loaded over the first one, but it is never passed over silently either."""
+        loaded = dict(
+            self._lookup(SOURCE_ROW.c.source_record_id, [rid for rid, _ in earlier], SOURCE_ROW.c.original)
+        )
+        for rid, row in earlier:
+            before = loaded.get(rid)
+            now = json.loads(row) if isinstance(row, str) else row
+            if isinstance(before, str):
+                before = json.loads(before)
+            if before is not None and dict(now) != before:
+                self.report.rows_changed_since_loaded += 1
+                if len(self.report.changed_record_ids) < CHANGED_IDS_KEPT:
+                    self.report.changed_record_ids.append(rid)
 
     def _insert_returning(
         self, table: Table, rows: list[dict[str, Any]], constants: dict[str, Any]
@@ -389,6 +418,38 @@ class _Batch:
             event_ids.update(zip(new, ids, strict=True))
             self.report.events += len(new)
         return event_ids
+
+
+def _check_columns(path: Path, mapping: Mapping, table: readers.Table) -> list[str]:
+    """The file's header against the mapping: IngestError for a missing required column or a column
+    the mapping reads that the header names twice; else the missing optional columns."""
+    missing, optional = _required_columns(mapping, table.columns)
+    if missing:
+        raise IngestError(f"{path.name} lacks required column(s) {missing}; it has {table.columns}")
+    twice = sorted(set(table.duplicates) & mapping.columns_used())
+    if twice:
+        counts = ", ".join(f"{name!r} {table.duplicates[name]} times" for name in twice)
+        raise IngestError(
+            f"{path.name} names column(s) the mapping reads more than once ({counts}), so which one is "
+            "meant is unclear; rename them in the file (a later copy can then be mapped as NAME__2)"
+        )
+    return optional
+
+
+def _refuse_other_source(session: Session, path: Path, mapping: Mapping, file_sha: str) -> None:
+    """The very same file (by its SHA-256) loaded before under another source is refused: one
+    agency's records would be counted as two agencies'."""
+    other = session.execute(
+        select(LoadBatch.source, LoadBatch.id)
+        .where(LoadBatch.file_sha256 == file_sha, LoadBatch.source != mapping.source)
+        .limit(1)
+    ).first()
+    if other is not None:
+        raise IngestError(
+            f"{path.name} was loaded before as source {other[0]!r} (batch {other[1]}); loading it "
+            f"again as {mapping.source!r} would count the same records twice. Use --force if that "
+            "is really meant"
+        )
 
 
 def _required_columns(mapping: Mapping, columns: list[str]) -> tuple[list[str], list[str]]:
@@ -482,9 +543,11 @@ def ingest_file(
     progress: Progress | None = None,
     chunk_rows: int = 5000,
     parallel: bool | None = None,
+    force: bool = False,
 ) -> LoadReport:
     """Load one file by its mapping, atomically. Raises IngestError (nothing written) for a file that
-    cannot be loaded at all: missing, empty, undecodable, or lacking required columns.
+    cannot be loaded at all: missing, empty, undecodable, lacking required columns, naming a column
+    the mapping reads twice, or (unless `force`) loaded before under another source.
 
     `parallel`: read and map the rows in a second process while this one writes (None: for files
     of PARALLEL_BYTES or more, where the machine has two cores and can fork)."""
@@ -492,18 +555,22 @@ def ingest_file(
     mapping = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
     started = time.perf_counter()
     table = open_table(path, mapping.reader, chunk_rows)
-    missing, optional = _required_columns(mapping, table.columns)
-    if missing:
+    try:
+        optional = _check_columns(path, mapping, table)
+    except IngestError:
         table.close()
-        raise IngestError(f"{path.name} lacks required column(s) {missing}; it has {table.columns}")
+        raise
     report = LoadReport(mapping.source, path.name, missing_optional_columns=optional)
+    file_sha = _sha256(path)
     try:
         with (
             _no_cycle_collection(),
             _chunks(path, mapping, table, chunk_rows, parallel) as chunks,
             session_scope(engine) as session,
         ):
-            state = _start(session, mapping, path, _sha256(path))
+            if not force:
+                _refuse_other_source(session, path, mapping, file_sha)
+            state = _start(session, mapping, path, file_sha)
             batch = _Batch(session, mapping, state, report)
             for chunk, outcomes in chunks:
                 batch.load_chunk(chunk, outcomes)
@@ -520,6 +587,12 @@ def ingest_file(
     except IntegrityError as exc:
         raise Conflict(
             f"{path.name}: another load of {mapping.source} wrote the same records; retry"
+        ) from exc
+    except DataError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise IngestError(
+            f"{path.name}: the database refused a value ({reason}); nothing was loaded. Find the value "
+            "in the file (a control character, an impossible date) and correct it or export again"
         ) from exc
     report.seconds = round(time.perf_counter() - started, 3)
     return report
@@ -613,26 +686,67 @@ def _map_in_worker(
         os._exit(0)  # nothing of the parent's (stdio buffers, atexit handlers) runs here
 
 
-def source_files(world_dir: Path) -> list[tuple[Path, Path]]:
-    """(source file, mapping file) pairs in a world directory: sources/<name>.* with mappings/<name>.yaml."""
+class PartialLoad(IngestError):
+    """Some files of a folder failed (the others were loaded, each in its own batch)."""
+
+    def __init__(self, message: str, reports: list[LoadReport]) -> None:
+        super().__init__(message)
+        self.reports = reports
+
+
+def _skip_reason(file: Path) -> str | None:
+    """Why a file in sources/ is not loaded, or None."""
+    if not file.is_file():
+        return "not a file"
+    suffix = file.suffix.lower()
+    if suffix == ".xls":
+        return "old Excel (.xls) is not read: save it as .xlsx"
+    if suffix not in SUFFIXES:
+        return f"not a kind of file joindots reads ({suffix or 'no suffix'}; reads {', '.join(SUFFIXES)})"
+    return None
+
+
+def source_files(world_dir: Path) -> list[tuple[Path, Path | None, str | None]]:
+    """(source file, its mapping, why it is skipped) for every entry of world_dir/sources: a file
+    is loaded by mappings/<its stem>.yaml; the mapping is None where there is none."""
     sources, mappings = world_dir / "sources", world_dir / "mappings"
     if not sources.is_dir() or not mappings.is_dir():
         raise IngestError(f"{world_dir} needs sources/ and mappings/ folders")
-    pairs = []
+    found: list[tuple[Path, Path | None, str | None]] = []
     for file in sorted(sources.iterdir()):
-        if file.suffix.lower() not in SUFFIXES:
-            continue
         mapping = mappings / f"{file.stem}.yaml"
-        if not mapping.is_file():
-            raise IngestError(f"no mapping for {file.name}: expected {mapping}")
-        pairs.append((file, mapping))
-    if not pairs:
+        found.append((file, mapping if mapping.is_file() else None, _skip_reason(file)))
+    if not any(skip is None for _, _, skip in found):
         raise IngestError(f"no source files in {sources}")
-    return pairs
+    return found
+
+
+def _one_file(
+    engine: Engine, file: Path, mapping: Path | None, skip: str | None, actor: str, progress: Progress | None
+) -> LoadReport:
+    if skip is not None:
+        return LoadReport("", file.name, status="skipped", error=skip)
+    if mapping is None:
+        expected = file.parent.parent / "mappings" / f"{file.stem}.yaml"
+        return LoadReport(
+            "", file.name, status="failed", error=f"no mapping for {file.name}: expected {expected}"
+        )
+    try:
+        return ingest_file(engine, file, mapping, actor, progress)
+    except JoindotsError as exc:
+        return LoadReport(file.stem, file.name, status="failed", error=str(exc))
 
 
 def ingest_dir(
     engine: Engine, world_dir: str | Path, actor: str = "cli", progress: Progress | None = None
 ) -> list[LoadReport]:
-    """Load every source file in a world directory, each by its mapping, each in its own batch."""
-    return [ingest_file(engine, f, m, actor, progress) for f, m in source_files(Path(world_dir))]
+    """Load every source file in a world directory, each by its mapping, each in its own batch, and
+    report every file: loaded, unchanged, skipped (with why) or failed (with why). When any failed,
+    raises PartialLoad (an IngestError) carrying every report, after loading all the others."""
+    reports = [_one_file(engine, *found, actor, progress) for found in source_files(Path(world_dir))]
+    failed = [r for r in reports if r.status == "failed"]
+    if failed:
+        loaded = sum(r.status in {"loaded", "unchanged"} for r in reports)
+        why = "; ".join(f"{r.file_name}: {r.error}" for r in failed)
+        raise PartialLoad(f"{len(failed)} of {len(reports)} files failed ({loaded} loaded): {why}", reports)
+    return reports

@@ -16,7 +16,7 @@ from typing import Any
 from joindots.domain.pole import Role
 from joindots.ingest import normalise as norm
 from joindots.ingest.mapping import FieldSpec, Mapping, PersonSpec
-from joindots.ingest.readers import Row
+from joindots.ingest.readers import Faulty, Row
 
 ROLES = {r.value for r in Role}
 # Fields that identify someone: a formula-like value here quarantines the row (it cannot be trusted
@@ -206,7 +206,6 @@ class _PersonPlan:
             else:
                 self.getters.append((name, getter(fspec)))
         self.identity = [name for name in spec.fields if name in IDENTITY_FIELDS]  # in the mapping's order
-        self.names = [name for name in spec.fields if name in NAME_FIELDS]
         self.coded = [(name, coded[name]) for name in CODED if name in spec.fields]
         self.address = "address" in spec.fields
         self.role = getter(spec.role)
@@ -305,8 +304,8 @@ class RowMapper:
         raw: dict[str, Any] = {name: get(column) or None for name, column in plan.columns}
         for name, field_getter in plan.getters:
             raw[name] = field_getter(row)
-        if plan.optional and not any(raw[name] for name in plan.names):
-            return None
+        if plan.optional and not any(raw[name] for name in plan.identity):
+            return None  # an optional person is made when anything identifies them: a name, a phone...
         for name in plan.identity:
             value = raw[name]
             if not value:
@@ -367,6 +366,8 @@ class RowMapper:
     # -- rows -------------------------------------------------------------------------------
 
     def record_id(self, row: Row) -> str:
+        if isinstance(row, Faulty):  # the reader could not read it cleanly
+            raise Quarantined(row.code, row.reason)
         value = norm.clean(self.record_id_of(row))
         if value is None:
             raise Quarantined("missing_record_id", "the row has no record id")
