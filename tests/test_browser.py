@@ -190,9 +190,12 @@ def test_an_analyst_searches_opens_a_person_and_network_and_decides(served, brow
     item_id = (item.get_attribute("id") or "").removeprefix("item-")
     item.locator("select[name=decision]").select_option("refer")
     item.locator("input[name=reason]").fill("suspect now linked to other child victims; refer")
-    item.locator("button[type=submit]").click()
-    page.wait_for_selector(f"text=Decision recorded for review item {item_id}")
+    item.locator("button", has_text="Record decision").click()
+    page.wait_for_selector(f"text=Recorded for review item {item_id}")
     assert "decided: refer" in page.inner_text(f"#item-{item_id} h2")
+    page.locator(f"#item-{item_id}").locator("button", has_text="Assign").click()  # taken on, by name
+    page.wait_for_selector(f"text=Recorded for review item {item_id}")
+    assert "with analyst1" in page.inner_text(f"#item-{item_id} h2")
     page.screenshot(path=str(shots / "review.png"), full_page=True)
     assert errors == [], errors  # no script errors, and nothing the CSP had to block
 

@@ -706,7 +706,12 @@ def _skip_reason(file: Path) -> str | None:
     return None
 
 
-def source_files(world_dir: Path) -> list[tuple[Path, Path | None, str | None]]:
+def source_files(world_dir: Path) -> list[tuple[Path, Path]]:
+    """(source file, its mapping) for every file of world_dir/sources that can be loaded."""
+    return [(f, m) for f, m, skip in source_entries(world_dir) if skip is None and m is not None]
+
+
+def source_entries(world_dir: Path) -> list[tuple[Path, Path | None, str | None]]:
     """(source file, its mapping, why it is skipped) for every entry of world_dir/sources: a file
     is loaded by mappings/<its stem>.yaml; the mapping is None where there is none."""
     sources, mappings = world_dir / "sources", world_dir / "mappings"
@@ -743,7 +748,7 @@ def ingest_dir(
     """Load every source file in a world directory, each by its mapping, each in its own batch, and
     report every file: loaded, unchanged, skipped (with why) or failed (with why). When any failed,
     raises PartialLoad (an IngestError) carrying every report, after loading all the others."""
-    reports = [_one_file(engine, *found, actor, progress) for found in source_files(Path(world_dir))]
+    reports = [_one_file(engine, *found, actor, progress) for found in source_entries(Path(world_dir))]
     failed = [r for r in reports if r.status == "failed"]
     if failed:
         loaded = sum(r.status in {"loaded", "unchanged"} for r in reports)
