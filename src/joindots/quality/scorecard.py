@@ -140,12 +140,22 @@ def source_identities(frame: pd.DataFrame, mappings: dict[str, Mapping]) -> pd.S
     the source collects), case-folded; None when one of them is blank. Record ids cannot serve: the
     sources give one per row (a crime nominal, an episode), not one per person."""
     fields = {s: [f for f in IDENTITY if _collected(m, f)] for s, m in mappings.items()}
-    out = []
-    for index, source in zip(frame.index, frame["source"], strict=True):
-        values = [frame.at[index, f] for f in fields.get(source, IDENTITY)]
-        blank = not values or any(_blank(v) for v in values)
-        out.append(None if blank else "|".join(str(v).strip().casefold() for v in values))
-    return pd.Series(out, index=frame.index, dtype=object)
+    text = {f: _folded(frame[f]) for f in IDENTITY}  # each field's text, None where blank
+    out = pd.Series(None, index=frame.index, dtype=object)
+    for source, rows in frame.groupby("source", sort=False).groups.items():
+        wanted = fields.get(str(source), list(IDENTITY))
+        if not wanted:
+            continue
+        parts = [text[f].loc[rows] for f in wanted]
+        joined = parts[0].str.cat(parts[1:], sep="|") if len(parts) > 1 else parts[0]
+        out.loc[rows] = joined.astype(object).where(joined.notna(), None)  # a blank part: no identity
+    return out
+
+
+def _folded(values: pd.Series) -> pd.Series:
+    """Values as stripped, case-folded text; None where blank (as `_blank` says)."""
+    text = values.map(lambda v: None if _blank(v) else str(v).strip().casefold())
+    return text.astype(object)
 
 
 def _on(frame: pd.DataFrame, part: pd.Series) -> pd.Series:
@@ -174,10 +184,12 @@ def _measure(
     data = pd.DataFrame(
         {"source": frame["source"], "year": frame["year"], "p": passed & counted, "c": counted}
     )
+    by_year = data.groupby(["source", "year"])[["p", "c"]].sum()
+    overall = data.groupby("source")[["p", "c"]].sum()
+    sums = [((s, y), p, c) for (s, y), p, c in by_year.itertuples(name=None)]
+    sums += [((s, "all"), p, c) for s, p, c in overall.itertuples(name=None)]
     out = []
-    for keys, group in [*data.groupby(["source", "year"]), *data.groupby(["source"])]:
-        source, year = (keys[0], keys[1]) if len(keys) == 2 else (keys[0], "all")
-        num, den = int(group["p"].sum()), int(group["c"].sum())
+    for (source, year), num, den in ((k, int(p), int(c)) for k, p, c in sums):
         out.append(
             {
                 "source": source,
@@ -278,7 +290,9 @@ class _Builder:
             _failures(frame, both & ~agree, "self-defined and observed disagree", "ethnicity")
         )
         dated = frame["person_id"].notna() & frame["dob"].notna()
-        modal = frame[dated].groupby("person_id")["dob"].agg(lambda s: s.mode().iloc[0])
+        counts = frame[dated].groupby(["person_id", "dob"]).size().rename("n").reset_index()
+        counts = counts.sort_values(["person_id", "n", "dob"], ascending=[True, False, True])
+        modal = counts.drop_duplicates("person_id").set_index("person_id")["dob"]  # most given, then earliest
         several = (
             frame[dated].groupby("person_id")["dob"].transform("count").reindex(frame.index).fillna(0) > 1
         )
