@@ -158,6 +158,31 @@ def test_closed_case_whose_suspect_is_linked_to_other_victims_and_the_other_forc
     assert "S1" not in got  # charged: not closed without charge
 
 
+def test_closed_case_whose_suspect_was_found_with_other_missing_children(engine):
+    def fill(f: Factory) -> None:
+        f.crime("C1", offence="88A", outcome="21", victims=(("Ivy Test", CHILD_14, "P1"),),
+                suspects=(("Joe Town", ADULT, "P9"),))  # fmt: skip
+        f.missing("M1", ("Ada Test", CHILD_14, "P2"), where="Street", found_with=("Joe Town", ADULT, "P9"))
+        f.missing("M2", ("Bea Test", CHILD_14, "P3"), where="Street", found_with=("Joe Town", ADULT, "P9"))
+        # near misses: found with the case's own victim; found with an adult who went missing
+        f.crime("C2", offence="88A", outcome="21", victims=(("Cat Test", CHILD_14, "P4"),),
+                suspects=(("Kai Lone", ADULT, "P8"),))  # fmt: skip
+        f.missing("M3", ("Cat Test", CHILD_14, "P4"), where="Street", found_with=("Kai Lone", ADULT, "P8"))
+        f.missing("M4", ("Dot Grown", ADULT, "P5"), where="Street", found_with=("Kai Lone", ADULT, "P8"))
+
+    build(engine, fill)
+    screen(engine, "tester")
+    got = items(engine)
+    assert "C1" in got and "C2" not in got
+    c1 = got["C1"]
+    assert c1.rules[0] == "closed_suspect_linked_other_victims"
+    evidence = c1.evidence["closed_suspect_linked_other_victims"]
+    assert evidence["persons"] == ["P9"] and evidence["other_victims"] == ["P2", "P3"]
+    assert (
+        "2 other child victim" in c1.reasons[0] and "found with them while they were missing" in c1.reasons[0]
+    )
+
+
 def test_closed_case_whose_suspect_is_in_a_detected_group(engine):
     def fill(f: Factory) -> None:
         f.crime(

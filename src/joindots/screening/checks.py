@@ -18,6 +18,7 @@ from joindots.screening.rules import Rule, RuleSet
 
 SUSPECT_ROLES = ("suspect", "alleged_perpetrator")
 VICTIM_ROLES = ("victim", "subject")
+FOUND_WITH = "found_with"  # the adult a missing child was found with
 CHILD_UNDER = 18  # a missing person under 18 is a child: their episodes make a case
 CaseKey = tuple[str, str]
 
@@ -184,10 +185,40 @@ def _suspect_links(case: Case, facts: Facts, rule: Rule, keep: Callable[[Ev], bo
 
 
 def suspect_other_victims(case: Case, facts: Facts, rule: Rule) -> Hit | None:
+    """A suspect of other cases with other child victims, or found with other children when they were
+    missing (the adult a missing child is found with is an indicator practitioners look for)."""
     if not _closed(case, rule):
         return None
     mine = {r.person for r in case.event.people}
-    return _suspect_links(case, facts, rule, lambda ev: bool(_victims_of(ev, rule, mine)))
+    hit = _suspect_links(case, facts, rule, lambda ev: bool(_victims_of(ev, rule, mine)))
+    return hit or _suspect_found_with_children(case, facts, rule, mine)
+
+
+def _suspect_found_with_children(case: Case, facts: Facts, rule: Rule, mine: set[str]) -> Hit | None:
+    """The first suspect found with other missing children (under max_other_victim_age then)."""
+    top = rule.param("max_other_victim_age", 17)
+    for sus in case.event.role(*SUSPECT_ROLES):
+        episodes = [
+            ev for ev, role in facts.by_person.get(sus.person, [])
+            if role == FOUND_WITH and ev.type == "missing_episode" and ev.id != case.event.id
+        ]  # fmt: skip
+        children = [
+            (ev, child) for ev in episodes for child in ev.role("missing_person")
+            if child.person not in mine and (top is None or (age := age_on(child.birth, ev.date)) is None
+                                             or age <= int(top))
+        ]  # fmt: skip
+        if children:
+            refs = sorted({f"{ev.source}/{ev.ref}" for ev, _ in children})
+            found = [child for _, child in children]
+            shown = ", ".join(refs[:5]) + (f" and {len(refs) - 5} more" if len(refs) > 5 else "")
+            return Hit(
+                {"suspect": sus.label, "other_cases": f"{shown} (found with them while they were missing)",
+                 "other_victims": len(_persons(found)), "outcome_code": case.event.outcome_code,
+                 "force": case.event.force},
+                {"events": [case.event.ref, *refs], "records": _records([sus, *found]),
+                 "persons": _persons([sus]), "other_victims": _persons(found)},
+            )  # fmt: skip
+    return None
 
 
 def suspect_other_force(case: Case, facts: Facts, rule: Rule) -> Hit | None:
