@@ -127,3 +127,19 @@ def test_a_forgotten_password_is_reset_to_a_one_time_one(cli_db):
     assert "one-time" in _run("user", "list").stdout
     assert _user_entries(cli_db, "analyst1")[-1].details["what"] == "password reset"
     assert secret not in str(_user_entries(cli_db, "analyst1")[-1].details)
+
+
+def test_adding_a_user_is_in_the_access_log_with_who_added_them_as_what_and_why(db_env):
+    made = _run("user", "add", "reviewer7", "--role", "reviewer", "--why", "joins Operation Larch, ticket 88")
+    admin = _run("create-admin", "admin7")
+    assert made.exit_code == 0 and admin.exit_code == 0, made.output + admin.output
+    (added,) = _user_entries(db_env, "reviewer7")
+    assert (added.actor, added.action, added.details, added.justification) == (
+        "admin1",
+        "alteration",
+        {"what": "created", "role": "reviewer"},
+        "joins Operation Larch, ticket 88",
+    )
+    assert [e.details["role"] for e in _user_entries(db_env, "admin7")] == ["admin"]
+    with session_scope(db_env) as s:
+        assert verify_chain(s).ok

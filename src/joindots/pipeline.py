@@ -17,10 +17,11 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from joindots.auth.accounts import add_user
 from joindots.auth.passwords import one_time_secret
 from joindots.auth.roles import Role
 from joindots.auth.tables import User
-from joindots.auth.users import create_user, set_password
+from joindots.auth.users import set_password
 from joindots.store.db import session_scope
 
 STEPS = ("world", "ingest", "link", "groups", "screen", "quality", "stats", "reports")
@@ -157,7 +158,7 @@ def demo_users(engine: Engine, actor: str) -> dict[str, tuple[Role, str]]:
         for role, username in DEMO_USERS.items():
             exists = session.scalars(select(User.id).where(User.username == username)).first()
             if exists is None:
-                out[username] = (role, create_user(session, username, role, created_by=actor))
+                out[username] = (role, add_user(session, username, role, actor=actor, why="a demo user"))
             else:
                 secret = one_time_secret()
                 set_password(session, username, secret, one_time=True)

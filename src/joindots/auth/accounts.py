@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 
 from joindots.audit import Action, record_access
 from joindots.auth.passwords import one_time_secret
+from joindots.auth.roles import Role
 from joindots.auth.tables import ApiToken, User
 from joindots.auth.users import (
     TOKEN_DAYS,
+    create_user,
     end_sessions,
     new_token,
     revoke_tokens,
@@ -76,6 +78,15 @@ def _log(session: Session, actor: str, username: str, what: str, why: str, **det
         justification=why,
         details={"what": what, **details},
     )
+
+
+def add_user(session: Session, username: str, role: Role, *, actor: str, why: str) -> str:
+    """A new user with a role; returns their one-time password (shown once). Logged with who added
+    them, as what, and why: an account that can read personal data is itself an alteration."""
+    reason = _why(why)
+    secret = create_user(session, username, role, created_by=actor)
+    _log(session, actor, username, "created", reason, role=role.value)
+    return secret
 
 
 def mint_token(

@@ -15,7 +15,6 @@ from sqlalchemy import Engine
 from joindots.audit import Action, LogQuery, people_of, search_log, verify_chain
 from joindots.auth import accounts
 from joindots.auth.roles import Role
-from joindots.auth.users import create_user
 from joindots.cli.common import clear_errors, console, err_console, ready_engine
 from joindots.settings import get_settings
 from joindots.store.db import session_scope
@@ -62,10 +61,15 @@ def _print_secret(username: str, role: str, secret: str) -> None:
     console.print(f"  {secret}", highlight=False, soft_wrap=True)
 
 
-def create_admin(username: Annotated[str, typer.Argument(help="The admin's username.")]) -> None:
+def create_admin(
+    username: Annotated[str, typer.Argument(help="The admin's username.")],
+    why: Annotated[
+        str, typer.Option("--why", help="Why (written to the access log).")
+    ] = "an admin for this joindots",
+) -> None:
     """Create an admin and print a one-time password (there is never a default password)."""
     with clear_errors(), session_scope(ready_engine()) as session:
-        secret = create_user(session, username, Role.ADMIN, created_by=_actor())
+        secret = accounts.add_user(session, username, Role.ADMIN, actor=_actor(), why=why)
     _print_secret(username, "admin", secret)
 
 
@@ -73,10 +77,11 @@ def create_admin(username: Annotated[str, typer.Argument(help="The admin's usern
 def user_add(
     username: Annotated[str, typer.Argument(help="Lower-case username.")],
     role: Annotated[Role, typer.Option(help="What the user may do.")],
+    why: Annotated[str, typer.Option("--why", help="Why (written to the access log).")] = "a new user",
 ) -> None:
-    """Add a user with a role and print their one-time password."""
+    """Add a user with a role and print their one-time password (logged, with who added them)."""
     with clear_errors(), session_scope(ready_engine()) as session:
-        secret = create_user(session, username, role, created_by=_actor())
+        secret = accounts.add_user(session, username, role, actor=_actor(), why=why)
     _print_secret(username, role.value, secret)
 
 
