@@ -128,3 +128,28 @@ def test_asking_for_a_token_longer_than_the_setting_is_refused(sqlite_engine):
     csrf = sign_in(client, "analyst1")
     reply = client.post("/api/tokens", json={"label": "long", "days": 60}, headers={"X-CSRF-Token": csrf})
     assert reply.status_code == 422 and "at most 30 days" in reply.json()["error"]["message"]
+
+
+def test_i_revoke_my_own_token_on_my_account_page_and_it_is_logged(sqlite_engine):
+    add_user(sqlite_engine, "analyst1", "analyst")
+    add_user(sqlite_engine, "analyst2", "analyst")
+    with session_scope(sqlite_engine) as s:
+        mine, theirs = issue_token(s, "analyst1", "laptop"), issue_token(s, "analyst2", "laptop")
+        ids = dict(
+            s.execute(select(User.username, ApiToken.id).join(User, User.id == ApiToken.user_id)).all()
+        )
+    client = make_client(sqlite_engine)
+    csrf = sign_in(client, "analyst1")
+    assert f'action="/account/tokens/{ids["analyst1"]}/revoke"' in client.get("/account").text
+    refused = client.post(f"/account/tokens/{ids['analyst2']}/revoke", data={"csrf_token": csrf})
+    assert refused.status_code == 409  # only my own
+    done = client.post(f"/account/tokens/{ids['analyst1']}/revoke", data={"csrf_token": csrf})
+    assert done.status_code == 200 and f"Token {ids['analyst1']} revoked." in done.text
+    assert client.get("/api/me", headers=_bearer(mine)).status_code == 401
+    assert client.get("/api/me", headers=_bearer(theirs)).status_code == 200
+    entry = _entries(sqlite_engine, "user analyst1")[-1]
+    assert (entry.actor, entry.details["what"], entry.justification) == (
+        "analyst1",
+        "API tokens revoked",
+        "revoked by its holder",
+    )

@@ -25,6 +25,7 @@ def _fill(path: str, world) -> str:
         "kind": "duty",
         "receipt": "JD-NOSUCH",
         "username": "nosuch",
+        "token_id": "999",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

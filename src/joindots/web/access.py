@@ -71,6 +71,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], P] = {
     ("POST", "/api/tokens"): P.SIGNED_IN,
     ("GET", "/api/tokens"): P.SIGNED_IN,
     ("POST", "/account/purpose"): P.SIGNED_IN,
+    ("POST", "/account/tokens/{token_id}/revoke"): P.SIGNED_IN,
     ("GET", "/users"): P.MANAGE_USERS,
     ("GET", "/users/{username}"): P.MANAGE_USERS,
     ("POST", "/users/{username}/disable"): P.MANAGE_USERS,

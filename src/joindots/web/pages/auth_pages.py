@@ -9,11 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from joindots.auth import accounts
 from joindots.auth.accounts import change_purpose, tokens_of
 from joindots.auth.passwords import MIN_PASSWORD_LENGTH
 from joindots.auth.roles import Permission, Role, allowed
 from joindots.auth.users import authenticate, end_session, set_password, start_session
-from joindots.errors import InvalidInput
+from joindots.errors import Conflict, InvalidInput
+from joindots.web.api.models import RowId
 from joindots.web.deps import DB, CurrentUser, State
 from joindots.web.pages import users_pages
 from joindots.web.pages.render import render
@@ -126,6 +128,19 @@ def new_purpose(
         return _account(request, db, principal.username, 422, error=str(exc))
     db.commit()
     return RedirectResponse("/account?purpose=1", status_code=303)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_own_token(token_id: RowId, request: Request, principal: CurrentUser, db: DB) -> Response:
+    """A user revokes one of their own tokens (an alteration in the access log, as an admin's is)."""
+    try:
+        accounts.revoke_user_tokens(
+            db, principal.username, actor=principal.username, why="revoked by its holder", token_id=token_id
+        )
+    except Conflict as exc:
+        return _account(request, db, principal.username, 409, error=str(exc))
+    db.commit()
+    return _account(request, db, principal.username, notice=f"Token {token_id} revoked.")
 
 
 @router.post("/account/password")
