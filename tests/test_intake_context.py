@@ -417,6 +417,28 @@ def test_the_command_line_reads_one_report_whole_and_logs_the_reading(linked, mo
     ]
 
 
+def test_the_same_child_reported_twice_shows_the_earlier_report(linked, monkeypatch):
+    known = _a_child_with_someone_around(linked)
+    first = _file(linked, as_given(known.child), PersonGiven(forename="Alder"), known.date)
+    again = _file(linked, as_given(known.child), PersonGiven(forename="Birch"), known.date)
+    earlier = [h for h in again.matches if h["person_id"] is None and h["record"] != h["record_id"]]
+    assert earlier, "the second report's child matches the first report's record, not yet placed"
+    record = earlier[0]["record_id"]
+    admin = make_client(linked)
+    add_user(linked, "admin9", "admin")
+    sign_in(admin, "admin9")
+    shown = f'<a href="/people/R{record}">record {record}</a> of report <a href="/reports/{first.receipt}">'
+    assert shown in admin.get(f"/reports/{again.receipt}").text and shown in admin.get("/reports").text
+    monkeypatch.setenv("JOINDOTS_DATABASE_URL", linked.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    monkeypatch.setattr(console, "width", 400)
+    told = CliRunner().invoke(app, ["report", again.receipt, "--why", "same child twice?"])
+    get_settings.cache_clear()
+    assert (
+        f"record {record} of report {first.receipt} (" in told.output and "not yet in a person" in told.output
+    )
+
+
 def test_reports_received_come_a_page_at_a_time_newest_first(linked, monkeypatch):
     known = _a_child_with_someone_around(linked)
     filed = [
