@@ -1,5 +1,6 @@
 """An admin at the command line: disables and enables a user, lists and revokes their tokens, resets
-a forgotten password; each is in the access log with who and why."""
+a forgotten password; each is in the access log with who and why. The last active admin cannot be
+disabled, so someone can always manage users."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typer.testing import CliRunner
 
 from joindots.audit import verify_chain
 from joindots.audit.tables import AccessLog
-from joindots.auth.users import authenticate, issue_token
+from joindots.auth.users import authenticate, issue_token, user_named
 from joindots.cli.main import app as cli
 from joindots.store.db import session_scope
 from web_world import PASSWORD, add_user, make_client, sign_in
@@ -143,3 +144,34 @@ def test_adding_a_user_is_in_the_access_log_with_who_added_them_as_what_and_why(
     assert [e.details["role"] for e in _user_entries(db_env, "admin7")] == ["admin"]
     with session_scope(db_env) as s:
         assert verify_chain(s).ok
+
+
+def _active(engine, username: str) -> bool:
+    with session_scope(engine) as s:
+        return user_named(s, username).active
+
+
+def test_the_only_active_admin_cannot_be_disabled_at_the_command_line(cli_db):
+    add_user(cli_db, "root", "admin")
+    add_user(cli_db, "analyst1", "analyst")
+
+    refused = _run("user", "disable", "root", "--why", WHY)
+    assert refused.exit_code == 1
+    assert "last active admin" in refused.output and "Traceback" not in refused.output
+    assert _active(cli_db, "root")
+    assert _user_entries(cli_db, "root") == []  # nothing logged as if it had happened
+    assert _run("user", "disable", "analyst1", "--why", WHY).exit_code == 0  # other roles as ever
+
+
+def test_with_two_admins_one_may_be_disabled_and_then_the_other_may_not(db_env):
+    add_user(db_env, "root", "admin")
+    add_user(db_env, "deputy", "admin")
+
+    assert _run("user", "disable", "deputy", "--why", WHY).exit_code == 0
+    refused = _run("user", "disable", "root", "--why", WHY)
+    assert refused.exit_code == 1 and "'root' is the last active admin" in refused.output
+    assert _active(db_env, "root") and not _active(db_env, "deputy")
+
+    assert _run("user", "enable", "deputy", "--why", "back from secondment").exit_code == 0
+    assert _run("user", "disable", "root", "--why", WHY).exit_code == 0  # deputy can manage users now
+    assert [e.details["what"] for e in _user_entries(db_env, "root")] == ["disabled"]

@@ -85,3 +85,22 @@ def test_other_roles_have_no_users_page(sqlite_engine):
         == 403
     )
     assert 'href="/users"' not in analyst.get("/").text
+
+
+def test_of_two_admins_one_disables_the_other_and_the_one_left_cannot_be_disabled(sqlite_engine):
+    add_user(sqlite_engine, "admin1", "admin")
+    add_user(sqlite_engine, "admin2", "admin")
+    first, second = make_client(sqlite_engine), make_client(sqlite_engine)
+    csrf = sign_in(first, "admin1")
+    sign_in(second, "admin2")
+
+    done = first.post("/users/admin2/disable", data={"csrf_token": csrf, "why": "left the team, HR-1044"})
+    assert done.status_code == 200 and "admin2 is disabled" in done.text
+    assert second.get("/users").headers["location"] == "/login"  # nobody is left to disable admin1
+
+    own = first.post("/users/admin1/disable", data={"csrf_token": csrf, "why": "testing the button"})
+    assert own.status_code == 409 and 'class="error"' in own.text
+    assert "active" in first.get("/users/admin1").text
+    with session_scope(sqlite_engine) as s:
+        logged = s.scalars(select(AccessLog.subject).where(AccessLog.subject.like("user %"))).all()
+        assert logged == ["user admin2"]  # the refusal is not logged as if it had happened

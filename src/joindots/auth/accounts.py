@@ -1,6 +1,7 @@
 """What is done to an account, each written to the access log as an alteration with who and why:
 minting and revoking API tokens, disabling and enabling a user, resetting a password, changing the
 purpose of a session. The faces (CLI, web, API) call these, not the unlogged primitives in `users.py`.
+None of them may leave nobody able to manage users: the last active admin cannot be disabled.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from joindots.audit import Action, record_access
 from joindots.auth.passwords import one_time_secret
-from joindots.auth.roles import Role
+from joindots.auth.roles import Permission, Role, allowed
 from joindots.auth.tables import ApiToken, User
 from joindots.auth.users import (
     TOKEN_DAYS,
@@ -30,6 +31,8 @@ from joindots.errors import Conflict, InvalidInput
 from joindots.store.base import utcnow
 
 PURPOSE_MIN = 10  # as at sign-in: the case, operation or task
+# the roles that may manage users (today only admin), read from the one declared table
+MANAGING_ROLES = tuple(r.value for r in Role if allowed(r, Permission.MANAGE_USERS))
 
 
 @dataclass(frozen=True)
@@ -121,15 +124,36 @@ def revoke_user_tokens(
     return count
 
 
+def _keep_a_manager(session: Session, user: User) -> None:
+    """Refuse to take away `user` if they are the last active account that may manage users: nobody
+    could then enable, reset or add anyone from the web app. Every active manager's row is locked
+    (FOR UPDATE, on PostgreSQL) so two admins disabling each other at once cannot both get through."""
+    if user.role not in MANAGING_ROLES:
+        return
+    managers = session.scalars(
+        select(User.id)
+        .where(User.active.is_(True), User.role.in_(MANAGING_ROLES))
+        .order_by(User.id)
+        .with_for_update()
+    ).all()
+    if not set(managers) - {user.id}:
+        raise Conflict(
+            f"user {user.username!r} is the last active admin: add or enable another admin first,"
+            " so that someone can still manage users"
+        )
+
+
 def disable_user(session: Session, username: str, *, actor: str, why: str) -> int:
     """Stop a user signing in or using the API: their sessions end and their tokens are revoked (so
-    enabling them again does not bring old tokens back). Returns how many tokens were revoked."""
+    enabling them again does not bring old tokens back). Returns how many tokens were revoked. Refused
+    for your own account and for the last active admin."""
     reason = _why(why)
     if username == actor:
         raise Conflict("you cannot disable your own account")
     user = user_named(session, username)
     if not user.active:
         raise Conflict(f"user {username!r} is already disabled")
+    _keep_a_manager(session, user)
     user.active = False
     end_sessions(session, user.id)
     count = revoke_tokens(session, user.id)

@@ -138,7 +138,8 @@ def user_revoke_tokens(
 
 @user_app.command("disable")
 def user_disable(username: Annotated[str, typer.Argument(help="Who.")], why: Annotated[str, WHY]) -> None:
-    """Stop a user signing in or using the API: their sessions end and their tokens are revoked."""
+    """Stop a user signing in or using the API: their sessions end and their tokens are revoked. The
+    last active admin cannot be disabled: add or enable another first."""
     with clear_errors(), session_scope(ready_engine()) as session:
         count = accounts.disable_user(session, username, actor=_actor(), why=why)
     console.print(f"{username} disabled; sessions ended, {count} token(s) revoked")
