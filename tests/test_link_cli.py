@@ -73,6 +73,12 @@ def test_people_keep_their_ids_when_the_other_agencies_files_arrive(world, cli_d
     blocked = " ".join(table[table.index("blocking:") :].split())
     found, true = (int(x.replace(",", "")) for x in blocked.split()[1:4:2])
     assert 0.9 * true <= found <= true and f"blocking recall {found / true:.4f}" in blocked
+    # the data team scripts the same figures in full
+    figures = json.loads(_ok("evaluate", "--truth", str(world / "truth" / "records.csv"), "--json"))
+    assert round(figures["pairwise"]["precision"], 3) == precision
+    assert round(figures["pairwise"]["recall"], 3) == recall
+    assert figures["blocking"]["candidates"] == found and figures["blocking"]["true_pairs"] == true
+    assert "first name only" in figures["by_shape"] and "all" not in figures["by_source"]
 
 
 def test_an_analyst_overrules_the_model_inspects_and_undoes(world, cli_db) -> None:

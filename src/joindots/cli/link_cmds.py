@@ -291,6 +291,9 @@ def explain_cmd(
 
 def evaluate_cmd(
     truth: Annotated[Path, typer.Option("--truth", help="The world's truth/records.csv.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the figures in full as JSON instead of tables.")
+    ] = False,
 ) -> None:
     """Precision, recall and F1 (pairwise) and B-cubed of the current persons: overall, by source, and
     by what each record gives (a full name and a birth date, a first name only...)."""
@@ -310,6 +313,12 @@ def evaluate_cmd(
             rules = run.model.get("blocking_rules_to_generate_predictions", []) if run and run.model else []
         clusters = pd.DataFrame({"unique_id": list(current), "person_id": list(current.values())})
         result = evaluate(clusters, truth, records)
+    if as_json:
+        if rules:
+            frame = load_person_frame(engine)
+            result["blocking"] = blocking_recall(frame, rules, truth_labels(frame, truth))
+        typer.echo(json.dumps(result, indent=2, default=float))
+        return
     console.print(
         _scores_table(f"evaluation over {result['records']} records", "source", result, "by_source")
     )
