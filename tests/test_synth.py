@@ -238,6 +238,33 @@ def test_children_at_risk_are_11_to_17_when_agencies_meet_them(world: Path) -> N
     assert age.between(11, 18).all()
 
 
+def test_hotel_staff_are_adults_who_report_from_the_hotel_they_work_at(world: Path) -> None:
+    people = truth(world, "people").set_index("person_id")
+    spells = truth(world, "staff")
+    records = truth(world, "records")
+    reports = read_source(world, "hotel")
+    signed = records[(records["source"] == "hotel") & records["record_id"].str.endswith("#1")].assign(
+        ref=lambda r: r["record_id"].str[:-2]
+    )
+    signed = signed.merge(reports, left_on="ref", right_on="Report No")
+    assert len(signed) > 0.3 * len(reports)
+    assert (people.loc[signed["person_id"], "is_hotel_staff"] == "1").all()
+    day = pd.to_datetime(signed["Date"])
+    age = (day - pd.to_datetime(signed["person_id"].map(people["dob"]))).dt.days / 365.25
+    assert age.between(18, 68).all()
+    # The reporter was working at that hotel on that day.
+    worked = signed.reset_index().merge(spells, on="person_id", suffixes=("", "_spell"))
+    on_duty = (
+        (worked["hotel"] == worked["Hotel"])
+        & pd.to_datetime(worked["start"]).le(pd.to_datetime(worked["Date"]))
+        & pd.to_datetime(worked["end"]).ge(pd.to_datetime(worked["Date"]))
+    )
+    assert worked.loc[on_duty, "index"].nunique() == len(signed)
+    # Most staff work at one hotel; some move once.
+    hotels_each = spells.groupby("person_id")["hotel"].nunique()
+    assert hotels_each.max() <= 2 and (hotels_each == 1).mean() > 0.5
+
+
 def test_cases_deserving_review_have_reasons_and_most_do_not(world: Path) -> None:
     cases = truth(world, "cases")
     assert list(cases.columns) == ["source", "case_ref", "should_review", "reasons"]
@@ -314,6 +341,7 @@ def test_the_command_writes_a_world_and_says_what_it_made(tmp_path: Path) -> Non
         "people.csv",
         "groups.csv",
         "cases.csv",
+        "staff.csv",
     }
     bad = CliRunner().invoke(app, ["synth", str(tmp_path / "x"), "--people", "5"])
     assert bad.exit_code != 0 and "at least" in bad.output

@@ -190,7 +190,7 @@ def test_reading_review_queue_groups_and_pairs_is_logged(linked):
     assert entry.justification == why["X-Justification"]
     assert entry.details["shown"] == [i["id"] for i in queue["items"]] and queue["items"]
     page = client.get("/api/groups", headers=why, params={"offset": 5, "limit": 5}).json()
-    assert len(page["items"]) == 5 and page["total"] > 10 and page["offset"] == 5
+    assert len(page["items"]) == 5 and page["total"] >= 10 and page["offset"] == 5
     entry = _log(linked)[-1]  # only the page shown is logged as shown
     assert entry.subject == "offender groups" and entry.details["shown"] == [g["key"] for g in page["items"]]
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from joindots.synth.population import END_2025, EPOCH_2010
+from joindots.synth.staff import Rota
 from joindots.synth.tables import Hotels, WorldTables
 
 YEAR = 365
@@ -250,6 +251,7 @@ def background_hotel(
     people: pd.DataFrame,
     propensity: np.ndarray,
     hotels: Hotels,
+    rota: Rota,
     per_person: float,
     tables: WorldTables,
 ) -> None:
@@ -258,14 +260,16 @@ def background_hotel(
     n = int(len(people) * per_person)
     adults = (dob < END_2025 - 25 * YEAR) & (people["kind"] == "general").to_numpy()
     guest = _weighted_people(rng, propensity, adults, n)
-    staff = np.flatnonzero(people["is_staff"].to_numpy())
+    date = rng.integers(EPOCH_2010, END_2025, n)
+    hotel = rng.integers(0, len(hotels.name), n)
+    pick = np.where(rng.random(n) < 0.7, rng.integers(0, 1 << 30, n), -1)
     tables.hotel_reports.append(
         pd.DataFrame(
             {
-                "date": rng.integers(EPOCH_2010, END_2025, n),
-                "hotel": rng.integers(0, len(hotels.name), n),
+                "date": date,
+                "hotel": hotel,
                 "guest": guest,
-                "staff": np.where(rng.random(n) < 0.7, staff[rng.integers(0, len(staff), n)], -1),
+                "staff": rota.reporters(hotel, date, pick),
                 "cash": rng.random(n) < 0.2,
                 "refused_id": rng.random(n) < 0.05,
                 "isolated": rng.random(n) < 0.1,

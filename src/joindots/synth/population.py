@@ -112,8 +112,14 @@ class CastSizes:
     hotel_staff: int
 
 
+def hotel_count(people: int) -> int:
+    """One fictional hotel per 5,000 people, at least 8 and at most 200."""
+    return int(min(200, max(8, people // 5000)))
+
+
 def cast_sizes(people: int, child_rate: float) -> CastSizes:
-    """Children 0.5-1% of people; a group for every ~6 children; drivers ~0.4%; staff ~0.2%."""
+    """Children 0.5-1% of people; a group for every ~6 children; drivers ~0.4%; staff ~0.2%, at
+    least six for each hotel."""
     children = max(8, round(people * child_rate))
     groups = max(2, round(children / 6))
     return CastSizes(
@@ -121,7 +127,7 @@ def cast_sizes(people: int, child_rate: float) -> CastSizes:
         groups=groups,
         lone_offenders=max(1, round(groups * 0.8)),
         drivers=max(6, round(people * 0.004)),
-        hotel_staff=max(4, round(people * 0.002)),
+        hotel_staff=max(6 * hotel_count(people), round(people * 0.002)),
     )
 
 

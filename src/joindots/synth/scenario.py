@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from joindots.synth.population import AREAS, END_2025, EPOCH_2010, draw_addresses
+from joindots.synth.population import AREAS, END_2025, EPOCH_2010, draw_addresses, hotel_count
+from joindots.synth.staff import Rota
 from joindots.synth.tables import Hotels, WorldTables
 
 YEAR = 365
@@ -71,7 +72,7 @@ class Plan:
 
 def make_hotels(rng: np.random.Generator, people: int) -> Hotels:
     """Fictional hotels in both areas (names are invented word pairs)."""
-    count = int(min(200, max(8, people // 5000)))
+    count = hotel_count(people)
     first = rng.choice(len(HOTEL_FIRST), count)
     second = rng.choice(len(HOTEL_SECOND), count)
     names = [f"The {HOTEL_FIRST[a]} {HOTEL_SECOND[b]}" for a, b in zip(first, second, strict=True)]
@@ -156,18 +157,22 @@ def child_windows(
 
 
 def cast_events(
-    rng: np.random.Generator, people: pd.DataFrame, hotels: Hotels, plans: list[Plan], tables: WorldTables
+    rng: np.random.Generator,
+    people: pd.DataFrame,
+    hotels: Hotels,
+    rota: Rota,
+    plans: list[Plan],
+    tables: WorldTables,
 ) -> pd.DataFrame:
     """Write every cast event into ``tables``; return the cast crimes' truth (crime_key, reasons)."""
     windows = child_windows(rng, people, plans)
-    staff = np.flatnonzero(people["is_staff"].to_numpy())
     rows: dict[str, list[dict[str, object]]] = {
         k: [] for k in ("episodes", "hotel", "referrals", "attendances")
     }
     crimes: list[dict[str, object]] = []
     nominals: list[dict[str, object]] = []
     for plan in plans:
-        _hotel_reports(rng, people, hotels, plan, staff, rows["hotel"])
+        _hotel_reports(rng, people, hotels, plan, rota, rows["hotel"])
         for child in plan.children:
             window = windows[child]
             _missing_episodes(rng, people, hotels, plan, child, window, rows["episodes"])
@@ -271,21 +276,21 @@ def _hotel_reports(
     people: pd.DataFrame,
     hotels: Hotels,
     plan: Plan,
-    staff: np.ndarray,
+    rota: Rota,
     out: list[dict[str, object]],
 ) -> None:
     """Operation Makesafe reports: staff describe adults bringing a child; guests give partial names."""
-    hotel_area = np.asarray(hotels.area)
     for _ in range(int(rng.integers(1, 3 + len(plan.children)))):
         hotel = int(rng.choice(plan.hotels))
-        local_staff = staff[people["area"].to_numpy()[staff] == hotel_area[hotel]]
-        pool = local_staff if len(local_staff) else staff
+        date = int(rng.integers(plan.start, plan.end + 1))
+        guest = int(rng.choice(plan.members))
+        pick = int(rng.integers(0, 1 << 30)) if rng.random() < 0.8 else -1
         out.append(
             {
-                "date": int(rng.integers(plan.start, plan.end + 1)),
+                "date": date,
                 "hotel": hotel,
-                "guest": int(rng.choice(plan.members)),
-                "staff": int(rng.choice(pool)) if rng.random() < 0.8 else -1,
+                "guest": guest,
+                "staff": int(rota.reporters(np.array([hotel]), np.array([date]), np.array([pick]))[0]),
                 "cash": rng.random() < 0.85,
                 "refused_id": rng.random() < 0.6,
                 "isolated": rng.random() < 0.5,

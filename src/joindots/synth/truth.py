@@ -10,6 +10,8 @@ import pandas as pd
 from joindots.domain.codes import CHILD_RAPE_CODES, CLOSED_WITHOUT_CHARGE, OFFENCE_CODES, RAPE_CODES
 from joindots.synth.scenario import CONSENT_NOTES, Plan
 from joindots.synth.sources import SourceOutput, crime_refs
+from joindots.synth.staff import Rota
+from joindots.synth.tables import Hotels
 
 YEAR_DAYS = 365.25
 
@@ -52,6 +54,22 @@ def people_truth(people: pd.DataFrame) -> pd.DataFrame:
             "postcode": people["postcode"],
             "ethnicity": people["ethnicity"],
             "nationality": people["nationality"],
+        }
+    )
+
+
+def staff_truth(people: pd.DataFrame, rota: Rota, hotels: Hotels) -> pd.DataFrame:
+    """Each spell a member of hotel staff worked at a hotel: person, hotel, first and last day."""
+
+    def day(days: np.ndarray) -> np.ndarray:
+        return np.asarray(pd.to_datetime(days.astype(np.int64), unit="D").strftime("%Y-%m-%d"))
+
+    return pd.DataFrame(
+        {
+            "person_id": people["person_id"].to_numpy()[rota.person],
+            "hotel": np.asarray(hotels.name, dtype=object)[rota.hotel],
+            "start": day(rota.start),
+            "end": day(rota.end),
         }
     )
 

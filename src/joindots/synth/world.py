@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from joindots.errors import InvalidInput
-from joindots.synth import background, scenario, sources, truth
+from joindots.synth import background, scenario, sources, staff, truth
 from joindots.synth.population import build_population, cast_sizes
 from joindots.synth.sources import RecordingHabits, SourceOutput
 from joindots.synth.tables import (
@@ -107,18 +107,19 @@ def generate_world(
     started = time.perf_counter()
     tell = progress or (lambda _what, _done: None)
     out = Path(out_dir)
-    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(12)]
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(13)]
     tell("people", 0)
     population = build_population(
         rngs[0], people, cast_sizes(people, opts.child_rate), opts.offender_ethnicity
     )
     tell("groups and children", 1)
-    tables, plans, hotels = _events(rngs, population, opts)
+    tables, plans, hotels, rota = _events(rngs, population, opts)
     tell("sources", 4)
     outputs = _render(rngs, population, tables, hotels, opts, tell)
     tell("writing files", 10)
     _write_sources(out, outputs)
     summary = _write_truth(out, population, tables, plans, outputs)
+    truth.staff_truth(population, rota, hotels).to_csv(out / "truth" / "staff.csv", index=False)
     tell("done", STEPS)
     summary.people, summary.seed = people, seed
     summary.seconds = time.perf_counter() - started
@@ -127,12 +128,13 @@ def generate_world(
 
 def _events(
     rngs: list[np.random.Generator], population: pd.DataFrame, opts: WorldOptions
-) -> tuple[WorldTables, list[scenario.Plan], scenario.Hotels]:
+) -> tuple[WorldTables, list[scenario.Plan], scenario.Hotels, staff.Rota]:
     tables = WorldTables()
     hotels = scenario.make_hotels(rngs[1], len(population))
     plans = scenario.make_plans(rngs[1], population, hotels)
     scenario.spread_areas(rngs[1], population, plans)
-    scenario.cast_events(rngs[2], population, hotels, plans, tables)
+    rota = staff.hire_staff(rngs[12], population, hotels)
+    scenario.cast_events(rngs[2], population, hotels, rota, plans, tables)
     propensity = rngs[3].lognormal(0.0, 1.2, len(population))
     background.background_crimes(rngs[3], population, propensity, opts.crimes_per_person, tables)
     background.background_attendances(rngs[4], population, propensity, opts.attendances_per_person, tables)
@@ -140,10 +142,10 @@ def _events(
         rngs[5], population, propensity, tables, (opts.referrals_per_person, opts.missing_per_person)
     )
     background.background_hotel(
-        rngs[5], population, propensity, hotels, opts.hotel_reports_per_person, tables
+        rngs[5], population, propensity, hotels, rota, opts.hotel_reports_per_person, tables
     )
     background.licences(rngs[5], population, tables)
-    return tables, plans, hotels
+    return tables, plans, hotels, rota
 
 
 def _render(
