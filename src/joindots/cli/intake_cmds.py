@@ -22,8 +22,8 @@ from joindots.intake.queries import (
     people_named,
     unplaced_hits,
 )
-from joindots.intake.tables import Report
-from joindots.intake.triage import OUTCOMES, triage_report
+from joindots.intake.tables import Report, ReportTriage
+from joindots.intake.triage import OUTCOMES, triage_history, triage_report
 from joindots.store.db import session_scope
 
 ACTOR = typer.Option("--actor", help="Who is looking (written to the access log).")
@@ -152,6 +152,15 @@ def _as_filed(r: Report) -> list[tuple[str, str]]:
     return lines
 
 
+def _trail(history: list[ReportTriage]) -> list[str]:
+    """Every outcome recorded, newest first, each with when, who and why."""
+    return [
+        f"{t.triaged_at:%Y-%m-%d %H:%M} UTC: {OUTCOMES.get(t.outcome, t.outcome)}, by {t.triaged_by}. "
+        f"\u201c{t.note}\u201d"
+        for t in history
+    ]
+
+
 def report_cmd(
     receipt: Annotated[str, typer.Argument(help="The report's receipt reference, e.g. JD-4GL5CZ77S3.")],
     as_json: Annotated[
@@ -161,8 +170,8 @@ def report_cmd(
     why: Annotated[str, WHY] = "a report from a professional",
 ) -> None:
     """One report whole, as filed: the reporter to call back, what happened in their words, what was
-    done about it, and each person it names with who they are and the evidence for each match.
-    Reading is logged as a consultation."""
+    done about it (every outcome recorded, newest first, with who and why), and each person it names
+    with who they are and the evidence for each match. Reading is logged as a consultation."""
     from joindots.web.api.reports import detailed  # the API's own shape, for --json
 
     with clear_errors(), session_scope(ready_engine()) as session:
@@ -180,6 +189,11 @@ def report_cmd(
         console.print(f"[bold]Report {escape(report.receipt)}[/]")
         for label, text in _as_filed(report):
             console.print(f"{label}: {escape(text)}")
+        trail = _trail(triage_history(session, [report]).get(report.id, []))
+        if trail:
+            console.print("\n[bold]Triage history[/] (every outcome recorded, newest first)")
+            for line in trail:
+                console.print(escape(line))
         people = people_named(session, [report])
         ages = {p: a for (_, p), a in ages_then(session, [report], people).items()}
         earlier = unplaced_hits(session, [report])

@@ -33,7 +33,8 @@ class Report(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), index=True)
     match_status: Mapped[str] = mapped_column(String(20), default="pending")
     matches: Mapped[list] = mapped_column(JSON, default=list)  # [{record, person, probability}]
-    # what was done about it: None while it awaits triage (`joindots.intake.triage.OUTCOMES`)
+    # what was done about it, as last recorded: None while it awaits triage
+    # (`joindots.intake.triage.OUTCOMES`); every outcome ever recorded is in `ReportTriage`
     triage: Mapped[str | None] = mapped_column(String(20), index=True)
     triaged_by: Mapped[str | None] = mapped_column(String(100))
     triaged_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -45,3 +46,21 @@ class Report(Base):
         if self.kind == "makesafe":
             return f"{(self.payload or {}).get('business') or 'business'} concern"
         return self.kind.replace("_", " ")
+
+
+class ReportTriage(Base):
+    """One triage outcome as it was recorded, with who, when and why: the report's decision trail.
+
+    Appended each time an outcome is recorded (never changed or removed), so an outcome that was
+    changed ("no further action", then "referred") keeps its reason on the report itself; the report's
+    own `triage` columns hold only the latest.
+    """
+
+    __tablename__ = "intake_report_triage"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("intake_report.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # one of `joindots.intake.triage.OUTCOMES`
+    triaged_by: Mapped[str] = mapped_column(String(100))
+    triaged_at: Mapped[datetime] = mapped_column(DateTime)
+    note: Mapped[str] = mapped_column(String(500))

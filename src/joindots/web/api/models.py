@@ -173,6 +173,15 @@ class NamedPerson(BaseModel):
     age_then: int | None = None  # that person's age on the report's date, where both are known
 
 
+class TriageEntry(BaseModel):
+    """One triage outcome as it was recorded: what, by whom, when (UTC) and why."""
+
+    outcome: str
+    triaged_by: str
+    triaged_at: dt.datetime
+    note: str
+
+
 class ReportDetail(ReceiptSummary):
     filed_by: str
     matches: list[dict[str, Any]]
@@ -182,6 +191,10 @@ class ReportDetail(ReceiptSummary):
     triaged_by: str | None = None
     triaged_at: dt.datetime | None = None
     triage_note: str | None = None
+    triage_history: list[TriageEntry] = Field(
+        default_factory=list,
+        description="Every outcome recorded, newest first (the first is the latest, as in `triage`).",
+    )
 
 
 class TriageRequest(BaseModel):

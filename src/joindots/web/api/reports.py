@@ -23,8 +23,14 @@ from joindots.intake.queries import (
 from joindots.intake.schemas import AnyReport, Receipt
 from joindots.intake.service import file_report
 from joindots.intake.tables import Report
-from joindots.intake.triage import triage_report
-from joindots.web.api.models import NamedPerson, ReceiptSummary, ReportDetail, TriageRequest
+from joindots.intake.triage import triage_history, triage_report
+from joindots.web.api.models import (
+    NamedPerson,
+    ReceiptSummary,
+    ReportDetail,
+    TriageEntry,
+    TriageRequest,
+)
 from joindots.web.audited import log_access
 from joindots.web.deps import DB, CurrentUser, State
 
@@ -86,7 +92,8 @@ def everything(
 
 @router.get("/{receipt}", response_model=ReportDetail)
 def one(receipt: str, request: Request, principal: CurrentUser, db: DB) -> ReportDetail:
-    """One report whole, with each person it names and their matches (as in the list)."""
+    """One report whole, with each person it names and their matches (as in the list), and what was
+    done about it: the latest triage, and every outcome recorded in `triage_history`, newest first."""
     report = one_report(db, receipt)
     if report is None:
         raise NotFound(f"no report {receipt}")
@@ -105,9 +112,11 @@ def triage(receipt: str, body: TriageRequest, principal: CurrentUser, db: DB) ->
 
 
 def detailed(db: Session, reports: list[Report]) -> list[ReportDetail]:
-    """Each report as the API gives it: with each person it names, their matches and ages then."""
+    """Each report as the API gives it: with each person it names, their matches and ages then, and
+    every triage outcome recorded, newest first."""
     people = people_named(db, reports)
     ages = ages_then(db, reports, people)
+    history = triage_history(db, reports)
 
     def age(r: Report, person: str | None) -> int | None:
         return ages.get((r.id, person)) if person else None
@@ -119,6 +128,9 @@ def detailed(db: Session, reports: list[Report]) -> list[ReportDetail]:
                     NamedPerson(**vars(n), age_then=age(r, n.person_id)) for n in people.get(r.event_id, [])
                 ],
                 "matches": [hit | {"age_then": age(r, hit.get("person_id"))} for hit in r.matches or []],
+                "triage_history": [
+                    TriageEntry.model_validate(t, from_attributes=True) for t in history.get(r.id, [])
+                ],
             }
         )
         for r in reports

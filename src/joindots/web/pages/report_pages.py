@@ -28,7 +28,7 @@ from joindots.intake.queries import (
 )
 from joindots.intake.schemas import DutyToReport, MakesafeConcern, MakesafeIndicator, Receipt
 from joindots.intake.service import file_report
-from joindots.intake.triage import OUTCOMES, triage_report
+from joindots.intake.triage import OUTCOMES, triage_history, triage_report
 from joindots.web.api.models import TriageRequest
 from joindots.web.audited import log_access
 from joindots.web.deps import DB, CurrentUser, State
@@ -218,8 +218,9 @@ def reports_received(request: Request, principal: CurrentUser, db: DB) -> Respon
 
 @router.get("/reports/{receipt}")
 def report_received(receipt: str, request: Request, principal: CurrentUser, db: DB) -> Response:
-    """One report whole, as filed (the reporter to call back, what happened in their words), with
-    each person it names, who they are and the evidence for each match."""
+    """One report whole, as filed (the reporter to call back, what happened in their words), what
+    was done about it (every outcome recorded, newest first), with each person it names, who they
+    are and the evidence for each match."""
     report = one_report(db, receipt)
     if report is None:
         raise NotFound(f"no report {receipt}")
@@ -236,6 +237,7 @@ def report_received(receipt: str, request: Request, principal: CurrentUser, db: 
         ages=ages_then(db, [report], people),
         earlier=unplaced_hits(db, [report]),
         outcomes=OUTCOMES,
+        history=triage_history(db, [report]).get(report.id, []),
         can_triage=allowed(principal.role, Permission.TRIAGE_REPORTS),
     )
 
