@@ -14,7 +14,8 @@ from typing import Any
 from joindots.domain.codes import OFFENCE_CODES, RAPE_CODES
 from joindots.screening.born import age_on
 from joindots.screening.facts import Ev, Facts, Rec
-from joindots.screening.rules import Rule, RuleSet
+from joindots.screening.rules import GRACE_DAYS, Rule, RuleSet
+from joindots.screening.victim_age import VictimAge, victim_in_ages
 
 SUSPECT_ROLES = ("suspect", "alleged_perpetrator")
 VICTIM_ROLES = ("victim", "subject")
@@ -65,42 +66,22 @@ def _persons(recs: list[Rec]) -> list[str]:
     return sorted({r.label for r in recs})
 
 
-DATE_WORDS = {
-    "offence": "at the offence",
-    "reported": "when reported",
-    "recorded": "when the crime was recorded",
-    "unknown": "on the case's date",
-}
-
-
-def _age_words(rec: Rec, age: int, ev: Ev) -> str:
-    """'aged 15 when reported (2022-09-27), born 2007-08-22 per 6 of the person's 7 records (none on
-    the victim record)': which date the age is on, as the source's column names it, and where the
-    birth date came from."""
-    when = DATE_WORDS.get(ev.date_kind, DATE_WORDS["unknown"])
-    day = ev.date.isoformat() if ev.date else "no date"
-    if ev.date_kind not in ("offence", "reported", "recorded"):
-        day += "; the source does not say whether that is the offence or the report"
-    born = f", {rec.born.words(rec.role)}" if rec.born else ""
-    return f"aged {age} {when} ({day}){born}"
-
-
-def _aged_victim(case: Case, rule: Rule) -> tuple[Rec, int] | None:
+def _aged_victim(case: Case, rule: Rule) -> VictimAge | None:
+    """A victim within the rule's ages on the case's date, else one possibly within them at the offence
+    (one year over on a report date, within the rule's report_date_grace_days: see victim_age.py)."""
     low, high = int(rule.param("min_age", 13)), int(rule.param("max_age", 15))
-    for rec in case.event.role("victim"):
-        age = age_on(rec.birth, case.event.date)
-        if age is not None and low <= age <= high:
-            return rec, age
-    return None
+    return victim_in_ages(case.event, low, high, int(rule.param("report_date_grace_days", GRACE_DAYS)))
 
 
-def _victim_hit(case: Case, rec: Rec, age: int, fields: dict[str, Any]) -> Hit:
-    """The victim's names (label, age, age in words) and the evidence, with where the birth date came from."""
-    ev = case.event
+def _victim_hit(case: Case, found: VictimAge, fields: dict[str, Any]) -> Hit:
+    """The victim's names (label, age, age in words) and the evidence, with where the birth date came
+    from and, for a victim only possibly within the ages, why."""
+    ev, rec = case.event, found.rec
     evidence: dict[str, Any] = {"events": [ev.ref], "records": _records([rec]), "persons": _persons([rec])}
     if rec.born is not None:
         evidence["birth_date"] = rec.born.evidence()
-    words = {"victim": rec.label, "victim_age": age, "victim_age_text": _age_words(rec, age, ev)}
+    evidence |= found.evidence(ev)
+    words = {"victim": rec.label, "victim_age": found.age, "victim_age_text": found.words(ev)}
     return Hit(words | fields, evidence)
 
 
@@ -123,7 +104,7 @@ def rape_reclassified(case: Case, facts: Facts, rule: Rule) -> Hit | None:
     if found is None:
         return None
     return _victim_hit(
-        case, *found, {"original_code": ev.offence_code_original, "offence_code": ev.offence_code}
+        case, found, {"original_code": ev.offence_code_original, "offence_code": ev.offence_code}
     )
 
 
@@ -134,7 +115,7 @@ def closed_with_outcome(case: Case, facts: Facts, rule: Rule) -> Hit | None:
     found = _aged_victim(case, rule)
     if found is None:
         return None
-    return _victim_hit(case, *found, {"offence_code": ev.offence_code, "outcome_code": ev.outcome_code})
+    return _victim_hit(case, found, {"offence_code": ev.offence_code, "outcome_code": ev.outcome_code})
 
 
 def notes_mention(case: Case, facts: Facts, rule: Rule) -> Hit | None:

@@ -37,10 +37,11 @@ CHECK_FIELDS: dict[str, frozenset[str]] = {
     "not_reviewed": frozenset(),
 }
 _CLOSED = {"outcomes", "sexual_offences_only"}
+_AGES = {"min_age", "max_age", "report_date_grace_days"}  # the victim's ages (see victim_age.py)
 # check name -> the parameters it reads (any rule may also give `only_with`); others are refused
 CHECK_PARAMS: dict[str, frozenset[str]] = {
-    "rape_reclassified": frozenset({"min_age", "max_age"}),
-    "closed_with_outcome": frozenset({"min_age", "max_age", *_CLOSED}),
+    "rape_reclassified": frozenset(_AGES),
+    "closed_with_outcome": frozenset({*_AGES, *_CLOSED}),
     "notes_mention": frozenset({"phrases"}),
     "suspect_other_victims": frozenset({*_CLOSED, "other_sexual_offences_only", "max_other_victim_age"}),
     "suspect_other_force": frozenset({*_CLOSED, "other_sexual_offences_only", "max_other_victim_age"}),
@@ -53,6 +54,10 @@ CHECK_PARAMS: dict[str, frozenset[str]] = {
     "not_reviewed": frozenset(),
 }
 MAX_CHILD_AGE = 17  # missing_child's max_age: a missing person is a child under 18
+# report_date_grace_days: how many days before a report (or recording) date the offence may have been,
+# for a victim one year over max_age on that date to count as possibly within the ages. At most a
+# year: only a victim one year over can count.
+GRACE_DAYS = 365
 # Names a rule file must never mention, in a template or a parameter: they are not evidence.
 FORBIDDEN = ("ethnicity", "ic_code", "nationality")
 
@@ -95,6 +100,12 @@ class Rule(BaseModel):
         if self.check == "missing_child" and int(self.params.get("max_age", 0)) > MAX_CHILD_AGE:
             raise ValueError(
                 f"rule {self.id}: max_age is at most {MAX_CHILD_AGE}: a missing child is under 18"
+            )
+        grace = self.params.get("report_date_grace_days", GRACE_DAYS)
+        if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= GRACE_DAYS:
+            raise ValueError(
+                f"rule {self.id}: report_date_grace_days is a whole number of days from 0 (no grace) to "
+                f"{GRACE_DAYS}, not {grace!r}: how long before the report date the offence may have been"
             )
 
     def param(self, name: str, default: Any) -> Any:
