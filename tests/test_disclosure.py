@@ -62,7 +62,8 @@ def attack(releases: list[Release]) -> list[tuple[int, tuple[str, str]]]:
     for index, rel in enumerate(releases):
         for key in rel.suppressed:
             var = ids[(key, rel.grid.value(key) or 0)]
-            if var in known:  # published in some release: public, not a secret to recover
+            # published in some release, or a true zero (zeros are published as they are): no secret
+            if var in known or not rel.grid.value(key):
                 continue
             c = np.zeros(n)
             c[var] = 1
@@ -92,6 +93,17 @@ def test_suppressed_cells_cannot_be_recovered_from_totals(grid: Grid, threshold:
     released = [out.release()]
     assert attack(released) == []
     assert exposed(released, threshold) == []
+
+
+def test_a_zero_hidden_beside_its_published_copy_is_no_secret() -> None:
+    """Found by the difference test: a one-row table whose small cell became 0 publishes it as 0 the
+    second time, while its column total (the same 0) stays hidden as before. Nothing is revealed."""
+    grid = Grid(("r0",), ("c0", "c1"), {("r0", "c0"): 1, ("r0", "c1"): 5})
+    first = protect(grid, 4).release()
+    later = Grid(grid.rows, grid.cols, {("r0", "c0"): 0, ("r0", "c1"): 5})
+    second = protect(later, 4, history=[first]).release()
+    assert second.grid.value((TOTAL, "c0")) == 0 and (TOTAL, "c0") in second.suppressed
+    assert attack([first, second]) == [] and exposed([first, second], 4) == []
 
 
 @settings(max_examples=40, deadline=None)

@@ -14,7 +14,7 @@ by linear programming (its minimum and maximum over everything the constraints a
 value is protected when it is not pinned (minimum < maximum) and, for a primary cell, when the
 published figures leave it both below and above the threshold (minimum < threshold < maximum): they
 must not show that it is small, and an attacker who guesses that it is primary (1 to threshold) must
-still be left with at least two values.
+still be left with at least two values. A zero may be pinned: zeros are published as they are.
 
 Shorthand: `[c]` confidential, `[x]` not available, `[z]` not applicable.
 """
@@ -240,7 +240,10 @@ def _secrets(releases: Sequence[Release], system: _System) -> list[tuple[Slot, i
 
 
 def protected_enough(low: float, high: float, value: int, threshold: int) -> bool:
-    """Not pinned; and a primary value (1 to threshold) could be below and above the threshold."""
+    """Not pinned; and a primary value (1 to threshold) could be below and above the threshold. A
+    zero may be pinned: zeros are published as they are, so knowing one reveals nothing protected."""
+    if value == 0:
+        return True
     if low >= high:
         return False
     return not 1 <= value <= threshold or low < threshold < high
