@@ -18,15 +18,20 @@ if TYPE_CHECKING:
 SHORTHAND = "[c] confidential (suppressed to protect individuals); [x] not available; [z] not applicable"
 
 
-def write_outputs(out_dir: Path, release_id: int, basis: str, tables: list[StatsTable]) -> None:
+def write_outputs(
+    out_dir: Path, release_id: int, basis: str, tables: list[StatsTable], protection: str
+) -> None:
+    """`protection` states the release's disclosure settings ("counts 1 to 4 suppressed, totals
+    rounded to a multiple of 5"), so a reader knows how to read its totals."""
     from joindots.stats.service import published_frame
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "tables").mkdir(exist_ok=True)
-    body = [f"<p>Release {release_id}. Counted: {html.escape(basis)}.</p><p>{SHORTHAND}</p>"]
+    said = f"Protected: {protection}."
+    body = [f"<p>Release {release_id}. Counted: {html.escape(basis)}. {said}</p><p>{SHORTHAND}</p>"]
     book = xlsxwriter.Workbook(str(out_dir / "stats.xlsx"))
     notes = book.add_worksheet("Notes")
-    for i, line in enumerate([f"Release {release_id}", f"Counted: {basis}", SHORTHAND]):
+    for i, line in enumerate([f"Release {release_id}", f"Counted: {basis}", said, SHORTHAND]):
         notes.write(i, 0, line)
     for t in tables:
         frame = published_frame(t)

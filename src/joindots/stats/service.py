@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from joindots.audit import Action, record_access
 from joindots.domain.codes import SELF_DEFINED_ETHNICITY
 from joindots.settings import get_settings
-from joindots.stats.disclosure import TOTAL, C, Grid, Protected, Release, Share, protect
+from joindots.stats.disclosure import TOTAL, C, Grid, Protected, Release, Share, protect, round_half_up
 from joindots.stats.people import AGE_BANDS, NOT_RECORDED, Counted, counted_people
 from joindots.stats.tables import ReleaseTable, StatsRelease
 from joindots.store.db import session_scope
@@ -43,6 +43,7 @@ class StatsTable:
     caveat: str
     protected: Protected
     extra: pd.DataFrame | None = field(default=None)  # rates beside a table, suppression applied
+    checked_against: list[EarlierRelease] = field(default_factory=list)  # as the difference check read them
 
 
 def _key(key: tuple[str, str]) -> str:
@@ -90,28 +91,84 @@ def _caveat(protected: Protected, label: str) -> str:
     )
 
 
-def _protect(session: Session, name: str, grid: Grid, threshold: int, round_totals: int | None) -> Protected:
-    """Protect a table against its earlier releases; 'Not recorded' cells are the last choice for
-    secondary suppression, since their share is the completeness figure people need."""
-    history = _history(session, name, round_totals)
+@dataclass(frozen=True)
+class EarlierRelease:
+    """How the difference check read an earlier release of a table: the base its totals were taken
+    as rounded to (None: exact) and, where the release recorded none, what was assumed and why."""
+
+    release_id: int
+    round_totals: int | None
+    assumed: str | None = None  # None: the release's own recorded base
+
+    def describe(self) -> str:
+        base = f"rounded to a multiple of {self.round_totals}" if self.round_totals else "exact"
+        if self.assumed is None:
+            return f"release {self.release_id}: totals {base}, as recorded"
+        return f"release {self.release_id}: rounding base not recorded; {self.assumed}"
+
+
+def recorded_base(round_totals: int | None) -> int:
+    """What the release log records for a rounding setting: the base, or 1 for exact totals."""
+    return round_totals or 1
+
+
+def describe_settings(threshold: int | None, round_totals: int | None) -> str:
+    """A release's disclosure settings in words, from the release log ("not recorded" for a base
+    logged as NULL, by a release made before bases were recorded)."""
+    if round_totals is None:
+        base = "rounding base not recorded"
+    elif round_totals == 1:
+        base = "totals exact"
+    else:
+        base = f"totals rounded to a multiple of {round_totals}"
+    return f"counts 1 to {threshold} suppressed, {base}"
+
+
+def _protect(
+    session: Session, name: str, grid: Grid, threshold: int, round_totals: int | None
+) -> tuple[Protected, list[EarlierRelease]]:
+    """Protect a table against its earlier releases, each read with its own rounding base; 'Not
+    recorded' cells are the last choice for secondary suppression, since their share is the
+    completeness figure people need."""
+    history, read_as = _history(session, name, round_totals)
     shares = _not_recorded_shares(grid)
-    return protect(grid, threshold, history, round_totals, shares, last_resort=(NOT_RECORDED,))
+    out = protect(grid, threshold, history, round_totals, shares, last_resort=(NOT_RECORDED,))
+    return out, read_as
 
 
-def _history(session: Session, name: str, round_totals: int | None) -> list[Release]:
-    """Earlier releases of a table. Totals are taken as exact unless the release published rounded
-    ones (then rounded to today's base: keep the base fixed between releases)."""
-    rows = session.scalars(
-        select(ReleaseTable).where(ReleaseTable.name == name).order_by(ReleaseTable.id)
+def _history(session: Session, name: str, today: int | None) -> tuple[list[Release], list[EarlierRelease]]:
+    """Earlier releases of a table, each with the rounding base it recorded."""
+    rows = session.execute(
+        select(ReleaseTable, StatsRelease.round_totals)
+        .join(StatsRelease, StatsRelease.id == ReleaseTable.release_id)
+        .where(ReleaseTable.name == name)
+        .order_by(ReleaseTable.id)
     ).all()
-    out = []
-    for r in rows:
-        counts = {_unkey(k): v for k, v in r.counts.items()}
-        grid = Grid(tuple(r.rows), tuple(r.cols), counts)
-        rounded = any(r.published.get(_key(k)) not in (grid.value(k), C) for k in grid.cells() if TOTAL in k)
-        base = round_totals if rounded else None
-        out.append(Release(grid, frozenset(_unkey(k) for k in r.suppressed), base))
-    return out
+    releases, read_as = [], []
+    for r, recorded in rows:
+        grid = Grid(tuple(r.rows), tuple(r.cols), {_unkey(k): v for k, v in r.counts.items()})
+        earlier = _read_as(r, grid, recorded, today)
+        releases.append(Release(grid, frozenset(_unkey(k) for k in r.suppressed), earlier.round_totals))
+        read_as.append(earlier)
+    return releases, read_as
+
+
+def _read_as(r: ReleaseTable, grid: Grid, recorded: int | None, today: int | None) -> EarlierRelease:
+    """The base to read an earlier release with: its recorded one; for a release that recorded none,
+    exact if its printed totals are the true ones, else today's base if that gives every printed
+    total, else exact (the strongest assumption: the attacker knows the most)."""
+    if recorded is not None:
+        return EarlierRelease(r.release_id, recorded if recorded > 1 else None)
+    totals = [(r.published.get(_key(k)), grid.value(k) or 0) for k in grid.cells() if TOTAL in k]
+    printed = [(shown, true) for shown, true in totals if shown != C]
+    if all(shown == true for shown, true in printed):
+        return EarlierRelease(r.release_id, None, "its printed totals are the true ones: taken as exact")
+    if today and all(shown == round_half_up(true, today) for shown, true in printed):
+        return EarlierRelease(r.release_id, today, f"taken as today's base, {today}")
+    why = f"today's base ({today})" if today else "today's setting (exact totals)"
+    return EarlierRelease(
+        r.release_id, None, f"{why} does not give its printed totals: taken as exact (the strictest reading)"
+    )
 
 
 def build_tables(
@@ -121,17 +178,19 @@ def build_tables(
     tables = []
     for column, title in TITLES.items():
         grid = _grid(people, column, "who", ORDER.get(column), list(WHO))
-        protected = _protect(session, column, grid, threshold, round_totals)
+        protected, earlier = _protect(session, column, grid, threshold, round_totals)
         label = column.replace("_", " ")
+        title = f"Suspects and victims {title}"
         tables.append(
-            StatsTable(column, f"Suspects and victims {title}", _caveat(protected, label), protected)
+            StatsTable(column, title, _caveat(protected, label), protected, checked_against=earlier)
         )
     for who in WHO:
         part = people[people["who"] == who]
         grid = _grid(part, "force", "year", None, None)
         name = f"{who.lower()}_by_force_year"
-        protected = _protect(session, name, grid, threshold, round_totals)
-        table = StatsTable(name, f"{who} by force area and year", _caveat(protected, "force area"), protected)
+        protected, earlier = _protect(session, name, grid, threshold, round_totals)
+        caveat = _caveat(protected, "force area")
+        table = StatsTable(name, f"{who} by force area and year", caveat, protected, checked_against=earlier)
         table.extra = rates(protected, load_baseline(get_settings().population_baseline))
         tables.append(table)
     return tables
@@ -194,18 +253,23 @@ def published_frame(table: StatsTable) -> pd.DataFrame:
 def run_stats(engine: Engine, out_dir: Path, actor: str) -> tuple[int, list[StatsTable], str]:
     """Make, log and write one release (one transaction: a failure leaves the release log as it was)."""
     settings = get_settings()
+    threshold, round_totals = settings.disclosure_threshold, settings.disclosure_round_totals
     with session_scope(engine) as session:
         counted = counted_people(session)
-        tables = build_tables(
-            session, counted, settings.disclosure_threshold, settings.disclosure_round_totals
-        )
+        tables = build_tables(session, counted, threshold, round_totals)
         release = StatsRelease(
-            released_by=actor, basis=counted.basis, threshold=settings.disclosure_threshold
+            released_by=actor,
+            basis=counted.basis,
+            threshold=threshold,
+            round_totals=recorded_base(round_totals),
         )
         session.add(release)
         session.flush()
         for t in tables:
             session.add(_log_row(release.id, t))
+        details = {"tables": [t.name for t in tables], "people": len(counted.people)}
+        if assumed := assumptions(tables):
+            details["earlier releases read without a recorded rounding base"] = assumed
         for action in (Action.CONSULTATION, Action.DISCLOSURE):
             record_access(
                 session,
@@ -214,13 +278,25 @@ def run_stats(engine: Engine, out_dir: Path, actor: str) -> tuple[int, list[Stat
                 subject=f"statistics release {release.id}",
                 justification="aggregate statistics with disclosure control",
                 recipient=str(out_dir) if action == Action.DISCLOSURE else None,
-                details={"tables": [t.name for t in tables], "people": len(counted.people)},
+                details=details,
             )
         release_id = release.id
     from joindots.stats.output import write_outputs
 
-    write_outputs(out_dir, release_id, counted.basis, tables)
+    settings_text = describe_settings(threshold, recorded_base(round_totals))
+    write_outputs(out_dir, release_id, counted.basis, tables, settings_text)
     return release_id, tables, counted.basis
+
+
+def assumptions(tables: list[StatsTable]) -> list[str]:
+    """What the difference check assumed for earlier releases that recorded no rounding base, one
+    line per release and reading, with the tables it applied to."""
+    found: dict[str, list[str]] = {}
+    for t in tables:
+        for earlier in t.checked_against:
+            if earlier.assumed is not None:
+                found.setdefault(earlier.describe(), []).append(t.name)
+    return [f"{text} ({', '.join(names)})" for text, names in found.items()]
 
 
 def _log_row(release_id: int, t: StatsTable) -> ReleaseTable:
@@ -240,20 +316,25 @@ def _log_row(release_id: int, t: StatsTable) -> ReleaseTable:
 
 def web_summary(session: Session) -> list[dict[str, Any]]:
     """The latest release's tables as published, one item per cell (suppressed already; the true
-    counts never leave this module). The first cell of each table carries who was counted and the
-    table's completeness caveat."""
+    counts never leave this module), each with the release's disclosure settings as recorded (a
+    `round_totals` of None: not recorded; 1: exact totals) and in words. The first cell of each table
+    carries who was counted and the table's completeness caveat."""
     latest = session.scalars(select(StatsRelease).order_by(StatsRelease.id.desc()).limit(1)).first()
     if latest is None:
         return []
     tables = session.scalars(
         select(ReleaseTable).where(ReleaseTable.release_id == latest.id).order_by(ReleaseTable.id)
     )
+    protection = describe_settings(latest.threshold, latest.round_totals)
     items = []
     for t in tables:
         for n, (row, col) in enumerate((r, c) for r in [*t.rows, TOTAL] for c in [*t.cols, TOTAL]):
             items.append(
                 {
                     "release": latest.id,
+                    "threshold": latest.threshold,
+                    "round_totals": latest.round_totals,
+                    "protection": protection,
                     "table": t.name,
                     "row": row,
                     "column": col,

@@ -12,7 +12,9 @@ from joindots.store.base import Base, utcnow
 
 
 class StatsRelease(Base):
-    """One release of statistics (a run of `joindots stats`)."""
+    """One release of statistics (a run of `joindots stats`) with the disclosure settings its figures
+    were made with: `threshold` (counts 1 to it suppressed) and `round_totals`, the base its totals
+    were rounded to (1: exact totals; None: not recorded, a release logged before revision 0009)."""
 
     __tablename__ = "stats_release"
 
@@ -21,6 +23,7 @@ class StatsRelease(Base):
     released_by: Mapped[str] = mapped_column(String(100))
     basis: Mapped[str] = mapped_column(Text)  # which people were counted and how
     threshold: Mapped[int] = mapped_column(Integer)
+    round_totals: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ReleaseTable(Base):

@@ -148,7 +148,8 @@ def quality(request: Request, principal: CurrentUser, db: DB) -> Response:
 
 
 def stats_tables(result: PartResult) -> list[dict[str, Any]]:
-    """The release's published cells regrouped as tables: rows x columns, with each table's note."""
+    """The release's published cells regrouped as tables: rows x columns, with each table's note and
+    the release's disclosure settings in words."""
     tables: dict[str, dict[str, Any]] = {}
     for item in result.items:
         table = tables.setdefault(item["table"], {"name": item["table"], "rows": [], "cols": [], "cells": {}})
@@ -157,6 +158,7 @@ def stats_tables(result: PartResult) -> list[dict[str, Any]]:
         table["cells"][(item["row"], item["column"])] = item["value"]
         table.setdefault("note", item.get("note") or "")
         table["release"] = item.get("release")
+        table["protection"] = item.get("protection") or ""
     return list(tables.values())
 
 
