@@ -8,6 +8,7 @@ says what it assumed for them."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
 import numpy as np
@@ -185,6 +186,14 @@ def test_the_second_release_is_checked_against_the_first_as_it_was_rounded(db_en
             for r in s.scalars(select(StatsRelease).order_by(StatsRelease.id))
         ]
     assert log == [(1, 4, 5), (2, 4, 10)]  # each release's own base
+    # the data team reads the log: newest first, each with its own protection, and no counts
+    listed = CliRunner().invoke(app, ["stats-releases"])
+    assert listed.exit_code == 0, listed.output
+    lines = [line for line in listed.output.splitlines() if "suppressed," in line]
+    assert "multiple of 10" in lines[0] and "multiple of 5" in lines[1]
+    as_json = json.loads(CliRunner().invoke(app, ["stats-releases", "--json"]).output)
+    assert [(r["release"], r["round_totals"]) for r in as_json] == [(2, 10), (1, 5)]
+    assert as_json[1]["cells_suppressed"]["sex"] == len(_sex_tables(db_env)[0].suppressed)
     first, second = _sex_tables(db_env)
     assert first.published[f"{TOTAL}|Suspects"] == 20 and first.published[f"{TOTAL}|Victims"] == 5
     g1, g2 = _grid(first), _grid(second)

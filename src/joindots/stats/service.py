@@ -314,6 +314,31 @@ def _log_row(release_id: int, t: StatsTable) -> ReleaseTable:
     )
 
 
+def release_log(session: Session) -> list[dict[str, Any]]:
+    """Every release in the log, newest first: who made it and when, who was counted, its tables and
+    how many cells each hid, and its disclosure settings as recorded and in words (no counts)."""
+    releases = session.scalars(select(StatsRelease).order_by(StatsRelease.id.desc())).all()
+    tables = session.execute(
+        select(ReleaseTable.release_id, ReleaseTable.name, ReleaseTable.suppressed).order_by(ReleaseTable.id)
+    ).all()
+    hidden: dict[int, dict[str, int]] = {}
+    for release_id, name, suppressed in tables:
+        hidden.setdefault(release_id, {})[name] = len(suppressed or [])
+    return [
+        {
+            "release": r.id,
+            "released_at": r.released_at.isoformat(timespec="seconds"),
+            "released_by": r.released_by,
+            "basis": r.basis,
+            "threshold": r.threshold,
+            "round_totals": r.round_totals,
+            "protection": describe_settings(r.threshold, r.round_totals),
+            "cells_suppressed": hidden.get(r.id, {}),
+        }
+        for r in releases
+    ]
+
+
 def web_summary(session: Session) -> list[dict[str, Any]]:
     """The latest release's tables as published, one item per cell (suppressed already; the true
     counts never leave this module), each with the release's disclosure settings as recorded (a
