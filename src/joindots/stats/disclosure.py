@@ -91,6 +91,7 @@ class Release:
     suppressed: frozenset[Key]
     round_totals: int | None = None
     shares: tuple[tuple[Share, int], ...] = ()
+    threshold: int | None = None  # the threshold it was made with (None: judged by the check's)
 
 
 @dataclass
@@ -100,6 +101,7 @@ class Protected:
     primary: set[Key] = field(default_factory=set)
     round_totals: int | None = None
     shares: tuple[Share, ...] = ()
+    threshold: int | None = None  # the threshold it was protected with
 
     def published(self) -> dict[Key, Published]:
         """What may be printed, cell by cell: a number, `[c]` or `[x]`."""
@@ -125,7 +127,7 @@ class Protected:
 
     def release(self) -> Release:
         stated = tuple(self.stated_shares().items())
-        return Release(self.grid, frozenset(self.suppressed), self.round_totals, stated)
+        return Release(self.grid, frozenset(self.suppressed), self.round_totals, stated, self.threshold)
 
 
 def round_half_up(value: int, base: int | None) -> int:
@@ -263,14 +265,19 @@ def exposed(releases: Sequence[Release], threshold: int, skip: Collection[int] =
 def _exposures(
     releases: Sequence[Release], threshold: int, skip: Collection[int], first_only: bool = False
 ) -> list[tuple[Slot, int]]:
+    """Each secret value judged by the strictest threshold of the releases that hid it (a release
+    made with threshold 4 keeps its 3s protected as small after the setting is lowered to 2)."""
     system = _system(releases)
-    out: list[tuple[Slot, int]] = []
-    seen: set[int] = set()
+    judged: dict[int, tuple[Slot, int, int]] = {}  # variable -> its first slot, value, threshold
     for slot, var, value in _secrets(releases, system):
-        if var in skip or var in seen:
+        if var in skip:
             continue
-        seen.add(var)
-        if not protected_enough(*system.bounds(var), value, threshold):
+        own = releases[slot[0]].threshold or threshold
+        first, _, strictest = judged.get(var, (slot, value, own))
+        judged[var] = (first, value, max(strictest, own))
+    out: list[tuple[Slot, int]] = []
+    for var, (slot, value, strictest) in judged.items():
+        if not protected_enough(*system.bounds(var), value, strictest):
             out.append((slot, var))
             if first_only:
                 break
@@ -298,7 +305,9 @@ def protect(
     suppression.
     """
     earlier = list(history)
-    out = Protected(grid, primary=primary_cells(grid, threshold), round_totals=round_totals)
+    out = Protected(
+        grid, primary=primary_cells(grid, threshold), round_totals=round_totals, threshold=threshold
+    )
     out.shares = tuple(shares)
     out.suppressed = set(out.primary) | _still_hidden(grid, earlier)
     given_away = {var for _, var in _exposures(earlier, threshold, ())}

@@ -139,16 +139,17 @@ def _protect(
 def _history(session: Session, name: str, today: int | None) -> tuple[list[Release], list[EarlierRelease]]:
     """Earlier releases of a table, each with the rounding base it recorded."""
     rows = session.execute(
-        select(ReleaseTable, StatsRelease.round_totals)
+        select(ReleaseTable, StatsRelease.round_totals, StatsRelease.threshold)
         .join(StatsRelease, StatsRelease.id == ReleaseTable.release_id)
         .where(ReleaseTable.name == name)
         .order_by(ReleaseTable.id)
     ).all()
     releases, read_as = [], []
-    for r, recorded in rows:
+    for r, recorded, threshold in rows:
         grid = Grid(tuple(r.rows), tuple(r.cols), {_unkey(k): v for k, v in r.counts.items()})
         earlier = _read_as(r, grid, recorded, today)
-        releases.append(Release(grid, frozenset(_unkey(k) for k in r.suppressed), earlier.round_totals))
+        hidden = frozenset(_unkey(k) for k in r.suppressed)
+        releases.append(Release(grid, hidden, earlier.round_totals, threshold=threshold))
         read_as.append(earlier)
     return releases, read_as
 
