@@ -231,6 +231,44 @@ def test_the_web_app_and_its_api_show_the_release_base(db_env, monkeypatch, tmp_
     assert {(i["release"], i["threshold"], i["round_totals"]) for i in items} == {(1, 4, 5)}
 
 
+def test_the_data_team_reads_an_earlier_release_on_the_web_and_through_the_api(db_env, monkeypatch, tmp_path):
+    """Two releases: /stats shows the latest and lists both; ?release=1 shows the first as it was
+    printed, with its own base; a release not in the log is not found; the API gives the same."""
+    add_people(db_env, FIRST)
+    publish(monkeypatch, tmp_path / "one", 5)
+    add_people(db_env, ADDED, start=100)
+    publish(monkeypatch, tmp_path / "two", 10)
+    first, second = _sex_tables(db_env)
+    add_user(db_env, "statistician1", "statistician")
+    client = make_client(db_env)
+    sign_in(client, "statistician1")
+
+    latest = client.get("/stats").text
+    assert "Release 2, as published" in latest and 'href="/stats?release=1"' in latest
+    log = latest.split('id="release-log"')[1]
+    assert log.index("multiple of 10") < log.index("multiple of 5")  # newest first, each its own base
+    earlier = client.get("/stats?release=1")
+    assert earlier.status_code == 200
+    assert "Release 1 (an earlier release" in earlier.text and 'href="/stats?release=2"' in earlier.text
+    assert f"<td>{first.published[f'{TOTAL}|Suspects']}</td>" in earlier.text  # the first release's total
+    assert client.get("/stats?release=3").status_code == 404
+    assert client.get("/stats?release=x1").status_code == 404
+
+    with session_scope(db_env) as s:
+        token = issue_token(s, "statistician1", "tests")
+    api = {"Authorization": f"Bearer {token}", "X-Justification": "quarterly statistics"}
+    reader = make_client(db_env)
+    items = reader.get("/api/stats", params={"release": 1}, headers=api).json()["items"]
+    assert {(i["release"], i["round_totals"]) for i in items} == {(1, 5)}
+    cells = {(i["row"], i["column"]): i["value"] for i in items if i["table"] == "sex"}
+    assert cells == {tuple(k.split("|", 1)): v for k, v in first.published.items()}
+    assert reader.get("/api/stats", params={"release": 3}, headers=api).status_code == 404
+    listed = reader.get("/api/stats/releases", headers=api).json()
+    assert [(r["release"], r["round_totals"]) for r in listed] == [(2, 10), (1, 5)]
+    assert listed[0]["cells_suppressed"]["sex"] == len(second.suppressed)
+    assert not any("counts" in r for r in listed)  # the log publishes no counts
+
+
 def _release_at_0008(conn, published: dict[str, int], counts: dict[str, int]) -> None:
     """A release as the code before revision 0009 logged it: a threshold, no rounding base."""
     release = sa.table("stats_release", sa.column("id", sa.Integer), sa.column("released_at", sa.DateTime),

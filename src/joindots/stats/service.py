@@ -340,12 +340,16 @@ def release_log(session: Session) -> list[dict[str, Any]]:
     ]
 
 
-def web_summary(session: Session) -> list[dict[str, Any]]:
-    """The latest release's tables as published, one item per cell (suppressed already; the true
-    counts never leave this module), each with the release's disclosure settings as recorded (a
-    `round_totals` of None: not recorded; 1: exact totals) and in words. The first cell of each table
-    carries who was counted and the table's completeness caveat."""
-    latest = session.scalars(select(StatsRelease).order_by(StatsRelease.id.desc()).limit(1)).first()
+def web_summary(session: Session, release: int | None = None) -> list[dict[str, Any]]:
+    """A release's tables as published (the latest, or `release`; none for a release not in the log),
+    one item per cell (suppressed already; the true counts never leave this module), each with the
+    release's disclosure settings as recorded (a `round_totals` of None: not recorded; 1: exact
+    totals) and in words. The first cell of each table carries who was counted and the table's
+    completeness caveat."""
+    if release is None:
+        latest = session.scalars(select(StatsRelease).order_by(StatsRelease.id.desc()).limit(1)).first()
+    else:
+        latest = session.get(StatsRelease, release)
     if latest is None:
         return []
     tables = session.scalars(

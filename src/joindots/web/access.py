@@ -49,6 +49,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], P] = {
     ("POST", "/review/{item_id}/assign"): P.REVIEW_CASES,
     ("GET", "/api/quality"): P.READ_AGGREGATES,
     ("GET", "/api/stats"): P.READ_AGGREGATES,
+    ("GET", "/api/stats/releases"): P.READ_AGGREGATES,
     ("GET", "/quality"): P.READ_AGGREGATES,
     ("GET", "/stats"): P.READ_AGGREGATES,
     # reports from professionals

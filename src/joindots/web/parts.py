@@ -51,9 +51,12 @@ def _installed(module: str) -> bool:
         return False
 
 
-def part_result(session: Session, part: str, offset: int = 0, limit: int | None = None) -> PartResult:
-    """What `part` has produced, via its `service.web_summary(session)` when the part provides one;
-    `offset` and `limit` pick one page of the items."""
+def part_result(
+    session: Session, part: str, offset: int = 0, limit: int | None = None, **chosen: Any
+) -> PartResult:
+    """What `part` has produced, via its `service.web_summary(session, **chosen)` when the part
+    provides one (`chosen`: which of its results, e.g. a statistics release); `offset` and `limit`
+    pick one page of the items."""
     spec = PARTS[part]
     what = spec.what[0].upper() + spec.what[1:]
     if not _installed(spec.module):
@@ -64,11 +67,19 @@ def part_result(session: Session, part: str, offset: int = 0, limit: int | None 
         return PartResult(
             False, f"{what}: this part offers no summary for the web yet; use `{spec.command}`."
         )
-    items = summary(session)
+    items = summary(session, **chosen)
     if not items:
         return PartResult(False, f"Not run yet: there are no {spec.counted} until `{spec.command}` has run.")
     page = items[offset : None if limit is None else offset + limit]
     return PartResult(True, f"{len(items):,} {spec.counted}", page, len(items), offset)
+
+
+def stats_releases(session: Session) -> list[dict[str, Any]]:
+    """The statistics release log, newest first (no counts); empty where statistics are not in this
+    build."""
+    if not _installed(PARTS["stats"].module):
+        return []
+    return importlib.import_module(PARTS["stats"].module + ".service").release_log(session)
 
 
 def assign_review_item(session: Session, item_id: int, to: str, actor: str) -> None:

@@ -9,10 +9,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from joindots.audit import Action, people_shown
 from joindots.audit.log import PERSON_IN_TEXT
+from joindots.errors import NotFound
 from joindots.web.api.models import Availability, Reason, RowId
 from joindots.web.audited import log_access
 from joindots.web.deps import DB, CurrentUser
-from joindots.web.parts import PartResult, assign_review_item, decide_review_item, part_result
+from joindots.web.parts import (
+    PartResult,
+    assign_review_item,
+    decide_review_item,
+    part_result,
+    stats_releases,
+)
 
 router = APIRouter(prefix="/api", tags=["analysis"])
 
@@ -108,6 +115,21 @@ def quality(db: DB) -> Availability:
 
 
 @router.get("/stats", response_model=Availability)
-def stats(db: DB) -> Availability:
-    """The latest statistics release, one published cell per item (small counts already suppressed)."""
-    return _available(part_result(db, "stats"))
+def stats(
+    db: DB,
+    release: Annotated[
+        int | None, Query(ge=1, description="A release from /api/stats/releases (default: the latest).")
+    ] = None,
+) -> Availability:
+    """A statistics release (the latest, or `release`), one published cell per item (small counts
+    already suppressed)."""
+    if release is not None and release not in {r["release"] for r in stats_releases(db)}:
+        raise NotFound(f"no statistics release {release}: see /api/stats/releases")
+    return _available(part_result(db, "stats", release=release))
+
+
+@router.get("/stats/releases")
+def stats_release_log(db: DB) -> list[dict[str, Any]]:
+    """The statistics release log, newest first: each release's date, who made it, who was counted,
+    the cells each table suppressed and the protection it was made with (no counts)."""
+    return stats_releases(db)

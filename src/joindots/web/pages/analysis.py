@@ -23,7 +23,13 @@ from joindots.web.deps import DB, CurrentUser, State
 from joindots.web.groups import group_detail, group_network
 from joindots.web.pages.forms import form_fields, validated
 from joindots.web.pages.render import page_asked, page_count, render
-from joindots.web.parts import PartResult, assign_review_item, decide_review_item, part_result
+from joindots.web.parts import (
+    PartResult,
+    assign_review_item,
+    decide_review_item,
+    part_result,
+    stats_releases,
+)
 
 router = APIRouter()
 
@@ -162,9 +168,22 @@ def stats_tables(result: PartResult) -> list[dict[str, Any]]:
     return list(tables.values())
 
 
+def release_asked(request: Request, releases: list[dict[str, Any]]) -> int | None:
+    """The release ?release=N asks for (None: the latest); one not in the log is not found."""
+    value = request.query_params.get("release")
+    if value is None:
+        return None
+    if not value.isdecimal() or len(value) > 10 or int(value) not in {r["release"] for r in releases}:
+        raise NotFound(f"no statistics release {value[:20]!r}: see the list of releases on /stats")
+    return int(value)
+
+
 @router.get("/stats")
 def stats(request: Request, principal: CurrentUser, db: DB) -> Response:
-    result = part_result(db, "stats")
-    return render(
-        request, "stats.html", result=result, tables=stats_tables(result) if result.available else []
-    )
+    """A statistics release as published (the latest, or ?release=N), and the log of every release."""
+    releases = stats_releases(db)
+    asked = release_asked(request, releases)
+    result = part_result(db, "stats", release=asked)
+    tables = stats_tables(result) if result.available else []
+    shown = tables[0]["release"] if tables else None
+    return render(request, "stats.html", result=result, tables=tables, releases=releases, shown=shown)
