@@ -265,6 +265,34 @@ def test_hotel_staff_are_adults_who_report_from_the_hotel_they_work_at(world: Pa
     assert hotels_each.max() <= 2 and (hotels_each == 1).mean() > 0.5
 
 
+def test_sexual_offence_codes_fit_the_victim_at_the_offence(world: Path) -> None:
+    """A Home Office code says who the victim was: 22B a child of 13-15, 19C a woman of 16 or over,
+    17A a male of 13 or over. Read from police_north, which gives the offence date, against the
+    truth's birth dates and sexes (the code as first recorded too, where it was reclassified)."""
+    people = truth(world, "people").set_index("person_id")
+    records = truth(world, "records")
+    north = read_source(world, "police_north").merge(
+        records[records["source"] == "police_north"], left_on="NOMINAL_ID", right_on="record_id"
+    )
+    victims = north[north["ROLE"] == "VIC"]
+    day = pd.to_datetime(victims["OFFENCE_DATE"], format="%d/%m/%Y")
+    age = ((day - pd.to_datetime(victims["person_id"].map(people["dob"]))).dt.days / 365.25).astype(int)
+    female = victims["person_id"].map(people["sex"]).eq("F")
+    fits = {
+        "19C": female & (age >= 16), "19D": female & age.between(13, 15), "19E": female & (age < 13),
+        "19F": ~female & (age >= 16), "19G": ~female & age.between(13, 15), "19H": ~female & (age < 13),
+        "20A": female & (age >= 13), "20B": female & (age < 13), "17A": ~female & (age >= 13),
+        "17B": ~female & (age < 13), "22B": age.between(13, 15), "21": age < 13,
+    }  # fmt: skip
+    checked = 0
+    for column in ("HO_CODE", "HO_CODE_ORIG"):
+        for code, fit in fits.items():
+            coded = victims[column] == code
+            assert fit[coded].all(), (column, code, victims.loc[coded & ~fit, ["CRIME_REF", "DOB"]].head())
+            checked += int(coded.sum())
+    assert checked > 20
+
+
 def test_cases_deserving_review_have_reasons_and_most_do_not(world: Path) -> None:
     cases = truth(world, "cases")
     assert list(cases.columns) == ["source", "case_ref", "should_review", "reasons"]

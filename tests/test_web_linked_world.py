@@ -189,8 +189,8 @@ def test_reading_review_queue_groups_and_pairs_is_logged(linked):
     assert (entry.actor, entry.action, entry.subject) == ("reviewer1", "consultation", "case review queue")
     assert entry.justification == why["X-Justification"]
     assert entry.details["shown"] == [i["id"] for i in queue["items"]] and queue["items"]
-    page = client.get("/api/groups", headers=why, params={"offset": 5, "limit": 5}).json()
-    assert len(page["items"]) == 5 and page["total"] >= 10 and page["offset"] == 5
+    page = client.get("/api/groups", headers=why, params={"offset": 1, "limit": 2}).json()
+    assert len(page["items"]) == 2 and page["total"] >= 4 and page["offset"] == 1
     entry = _log(linked)[-1]  # only the page shown is logged as shown
     assert entry.subject == "offender groups" and entry.details["shown"] == [g["key"] for g in page["items"]]
 

@@ -61,6 +61,32 @@ COMPLAINTS = (
 )
 
 
+# Sexual offence codes by kind: by the victim's sex (female first), then age band (under 13, 13 to 15,
+# 16 and over). A sexual activity with a child of 16 or over is no such offence: a sexual assault.
+SEXUAL_CODES: dict[str, tuple[tuple[str, str, str], tuple[str, str, str]]] = {
+    "rape": (("19E", "19D", "19C"), ("19H", "19G", "19F")),
+    "assault": (("20B", "20A", "20A"), ("17B", "17A", "17A")),
+    "activity": (("21", "22B", "20A"), ("21", "22B", "17A")),
+}
+KIND_OF_CODE = {code: kind for kind, sexes in SEXUAL_CODES.items() for codes in sexes for code in codes}
+KIND_OF_CODE["20A"] = KIND_OF_CODE["17A"] = "assault"
+
+
+def fit_to_victim(offence: np.ndarray, age: np.ndarray, female: np.ndarray) -> np.ndarray:
+    """Sexual offence codes that fit the victim's age and sex at the offence, as the Home Office codes
+    define them: a rape of a girl of 14 is 19D, of a boy of 10 19H; a sexual assault on a man 17A, on
+    a child under 13 20B or 17B; sexual activity with a child under 16 is 21 under 13 and, with
+    someone of 16 or over, a sexual assault. Other codes are left as they are."""
+    out = np.asarray(offence, dtype=object).copy()
+    band = np.select([age < 13, age < 16], [0, 1], 2)
+    kind = np.asarray([KIND_OF_CODE.get(str(c), "") for c in out], dtype=object)
+    for name, (girls, boys) in SEXUAL_CODES.items():
+        for is_female, codes in ((True, girls), (False, boys)):
+            chosen = (kind == name) & (female == is_female)
+            out[chosen] = np.asarray(codes, dtype=object)[band[chosen]]
+    return out
+
+
 def _choice(rng: np.random.Generator, weights: dict[str, float], size: int) -> np.ndarray:
     keys = np.asarray(list(weights), dtype=object)
     probs = np.asarray(list(weights.values()))
@@ -117,7 +143,9 @@ def background_crimes(
     keep = date >= 0
     victims, date = victims[keep], date[keep]
     n = len(victims)
-    offence = _choice(rng, ORDINARY_OFFENCES, n)
+    female = people["sex"].to_numpy()[victims] == "F"
+    age = ((date - dob[victims]) / 365.25).astype(int)  # whole years at the offence, as the truth counts
+    offence = fit_to_victim(_choice(rng, ORDINARY_OFFENCES, n), age, female)
     keys = np.arange(1, n + 1)
     crimes = pd.DataFrame(
         {

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from joindots.synth.background import fit_to_victim
 from joindots.synth.population import AREAS, END_2025, EPOCH_2010, draw_addresses, hotel_count
 from joindots.synth.staff import Rota
 from joindots.synth.tables import Hotels, WorldTables
@@ -378,6 +379,11 @@ def _crime(
     female = people["sex"].iat[child] == "F"
     pattern = rng.choice(["reclassified", "consent", "closed", "charged"], p=[0.25, 0.2, 0.25, 0.3])
     offence, original, outcome, notes = _crime_pattern(rng, str(pattern), female)
+    # a child outside 13-15 that day (a plan whose years miss them) gets the codes of their age
+    age = int((day - dob) / 365.25)
+    offence, original = fit_to_victim(
+        np.asarray([offence, original]), np.asarray([age, age]), np.full(2, female)
+    )
     key = -(len(crimes) + 1)  # cast crimes take negative keys; background ones are positive
     crimes.append(
         {

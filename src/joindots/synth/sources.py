@@ -124,20 +124,28 @@ def _bad_rows(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.choice(n, size=min(n, max(1, n // 5000)), replace=False) if n else np.empty(0, dtype=np.int64)
 
 
+def numbered_by(style: str) -> str:
+    """The day a force numbers its crimes by: north the offence's, south the report's (its export
+    gives no other date)."""
+    return "reported" if style == "south" else "date"
+
+
 def _sorted_nominals(crimes: pd.DataFrame, nominals: pd.DataFrame, force: str) -> pd.DataFrame:
-    mine = crimes[crimes["force"] == force].sort_values(["date", "crime_key"], kind="stable")
+    """The force's crimes' people in the order of its crime numbers."""
+    day = numbered_by(force)
+    mine = crimes[crimes["force"] == force].sort_values([day, "crime_key"], kind="stable")
     joined = nominals.merge(mine, on="crime_key", how="inner")
     order = {"victim": 0, "suspect": 1, "witness": 2}
     joined["role_order"] = joined["role"].map(order)
-    return joined.sort_values(["date", "crime_key", "role_order", "pid"], kind="stable").reset_index(
-        drop=True
-    )
+    return joined.sort_values([day, "crime_key", "role_order", "pid"], kind="stable").reset_index(drop=True)
 
 
 def crime_refs(crimes: pd.DataFrame, prefix: str, style: str) -> dict[int, str]:
-    """Crime reference per crime_key, numbered in date order within each year."""
-    ordered = crimes.sort_values(["date", "crime_key"], kind="stable")
-    y, _, _ = split_days(ordered["date"].to_numpy())
+    """Crime reference per crime_key, numbered within each year in the order of the day the force
+    numbers by (`numbered_by`)."""
+    day = numbered_by(style)
+    ordered = crimes.sort_values([day, "crime_key"], kind="stable")
+    y, _, _ = split_days(ordered[day].to_numpy())
     seq = pd.Series(1, index=ordered.index).groupby(y).cumsum().to_numpy()
     if style == "north":
         refs = [f"{prefix}/{yy % 100:02d}/{s:06d}" for yy, s in zip(y, seq, strict=True)]
@@ -248,7 +256,7 @@ def police_south(
                 recorded, pd.Series(rec.ethnicity).map(NUMBER_FOR_CODE).fillna("19").to_numpy(), ""
             ),
             "NationalityISO": np.where(recorded & (rng.random(n) < 0.9), rec.nationality, ""),
-            "ReportedDate": format_days(rows["date"].to_numpy(), "yyyy-mm-dd"),
+            "ReportedDate": format_days(rows["reported"].to_numpy(), "yyyy-mm-dd"),
             "OffenceCode": rows["offence_code"].to_numpy(),
             "OriginalOffenceCode": rows["offence_orig"].to_numpy(),
             "OutcomeType": rows["outcome"].to_numpy(),

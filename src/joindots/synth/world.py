@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from joindots.errors import InvalidInput
-from joindots.synth import background, scenario, sources, staff, truth
+from joindots.synth import background, reporting, scenario, sources, staff, truth
 from joindots.synth.population import build_population, cast_sizes
 from joindots.synth.sources import RecordingHabits, SourceOutput
 from joindots.synth.tables import (
@@ -107,7 +107,7 @@ def generate_world(
     started = time.perf_counter()
     tell = progress or (lambda _what, _done: None)
     out = Path(out_dir)
-    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(13)]
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(14)]
     tell("people", 0)
     population = build_population(
         rngs[0], people, cast_sizes(people, opts.child_rate), opts.offender_ethnicity
@@ -115,10 +115,11 @@ def generate_world(
     tell("groups and children", 1)
     tables, plans, hotels, rota = _events(rngs, population, opts)
     tell("sources", 4)
-    outputs = _render(rngs, population, tables, hotels, opts, tell)
+    crimes = reporting.with_report_dates(rngs[13], tables.frame("crimes", CRIME_COLUMNS))
+    outputs = _render(rngs, population, tables, crimes, hotels, opts, tell)
     tell("writing files", 10)
     _write_sources(out, outputs)
-    summary = _write_truth(out, population, tables, plans, outputs)
+    summary = _write_truth(out, population, tables, crimes, plans, outputs)
     truth.staff_truth(population, rota, hotels).to_csv(out / "truth" / "staff.csv", index=False)
     tell("done", STEPS)
     summary.people, summary.seed = people, seed
@@ -152,12 +153,13 @@ def _render(
     rngs: list[np.random.Generator],
     population: pd.DataFrame,
     tables: WorldTables,
+    crimes: pd.DataFrame,
     hotels: scenario.Hotels,
     opts: WorldOptions,
     tell: Progress,
 ) -> list[SourceOutput]:
+    """Each source's file from the world's events (`crimes` with their report dates)."""
     habits = RecordingHabits(suspect_ethnicity=opts.suspect_ethnicity_recorded)
-    crimes = tables.frame("crimes", CRIME_COLUMNS)
     nominals = tables.frame("nominals", NOMINAL_COLUMNS)
     steps: list[Callable[[], SourceOutput]] = [
         lambda: sources.police_north(rngs[6], population, crimes, nominals, habits),
@@ -223,6 +225,7 @@ def _write_truth(
     out: Path,
     population: pd.DataFrame,
     tables: WorldTables,
+    crimes: pd.DataFrame,
     plans: list[scenario.Plan],
     outputs: list[SourceOutput],
 ) -> WorldSummary:
@@ -233,7 +236,6 @@ def _write_truth(
     truth.people_truth(population).to_csv(folder / "people.csv", index=False)
     groups = truth.groups_truth(population, plans)
     groups.to_csv(folder / "groups.csv", index=False)
-    crimes = tables.frame("crimes", CRIME_COLUMNS)
     nominals = tables.frame("nominals", NOMINAL_COLUMNS)
     victims = set(nominals.loc[nominals["role"] == "victim", "pid"].astype(int).tolist())
     missing_out = next(o for o in outputs if o.name == "missing")
