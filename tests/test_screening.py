@@ -38,7 +38,7 @@ def items(engine) -> dict[str, ReviewItem]:
 
 def test_built_in_rules_load_with_version_and_weights():
     rules = load_rules(BUILT_IN)
-    assert rules.version == "2026.4"
+    assert rules.version == "2026.5"
     ids = {r.id for r in rules.rules}
     assert {"rape_reclassified_child_13_15", "closed_suspect_in_group", "missing_child_no_investigation",
             "two_or_more_suspects", "rape_offence", "not_reviewed_before"} <= ids  # fmt: skip
@@ -427,7 +427,7 @@ def test_on_a_synthetic_world_shuffled_ethnicity_changes_nothing(sqlite_engine, 
 def test_a_changed_weight_in_the_rule_file_changes_the_priority_and_says_why(engine):
     build(engine, lambda f: f.crime("C1", outcome="16", victims=(("Amy Test", CHILD_14, None),)))
     screen(engine, "tester")
-    text = BUILT_IN.read_text(encoding="utf-8").replace('version: "2026.4"', 'version: "local-2"')
+    text = BUILT_IN.read_text(encoding="utf-8").replace('version: "2026.5"', 'version: "local-2"')
     text = text.replace(
         "check: closed_with_outcome\n    weight: 25", "check: closed_with_outcome\n    weight: 45"
     )

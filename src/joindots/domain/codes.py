@@ -130,6 +130,12 @@ OFFENCE_CODES: dict[str, str] = {
 }
 RAPE_CODES: frozenset[str] = frozenset({"19C", "19D", "19E", "19F", "19G", "19H"})
 CHILD_RAPE_CODES: frozenset[str] = frozenset({"19D", "19E", "19G", "19H"})
+# The victim's ages at the offence that an offence code itself states (the offence is defined by them):
+# the "under 16" codes are for children of 13 to 15, those under 13 having codes of their own.
+CODE_VICTIM_AGES: dict[str, tuple[int, int]] = {
+    "19D": (13, 15), "19G": (13, 15), "22B": (13, 15),
+    "19E": (0, 12), "19H": (0, 12), "17B": (0, 12), "20B": (0, 12), "21": (0, 12),
+}  # fmt: skip
 
 SEXES: dict[str, str] = {"M": "male", "F": "female", "U": "unknown"}
 

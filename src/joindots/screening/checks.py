@@ -15,7 +15,7 @@ from joindots.domain.codes import OFFENCE_CODES, RAPE_CODES
 from joindots.screening.born import age_on
 from joindots.screening.facts import Ev, Facts, Rec
 from joindots.screening.rules import GRACE_DAYS, Rule, RuleSet
-from joindots.screening.victim_age import VictimAge, victim_in_ages
+from joindots.screening.victim_age import VictimAge, code_ages, victim_in_ages
 
 SUSPECT_ROLES = ("suspect", "alleged_perpetrator")
 VICTIM_ROLES = ("victim", "subject")
@@ -70,7 +70,8 @@ def _aged_victim(case: Case, rule: Rule) -> VictimAge | None:
     """A victim within the rule's ages on the case's date, else one possibly within them at the offence
     (one year over on a report date, within the rule's report_date_grace_days: see victim_age.py)."""
     low, high = int(rule.param("min_age", 13)), int(rule.param("max_age", 15))
-    return victim_in_ages(case.event, low, high, int(rule.param("report_date_grace_days", GRACE_DAYS)))
+    grace = int(rule.param("report_date_grace_days", GRACE_DAYS))
+    return victim_in_ages(case.event, low, high, grace, bool(rule.param("offence_code_ages", False)))
 
 
 def _victim_hit(case: Case, found: VictimAge, fields: dict[str, Any]) -> Hit:
@@ -135,12 +136,16 @@ def _other_case(ev: Ev, rule: Rule) -> bool:
 
 
 def _victims_of(ev: Ev, rule: Rule, exclude: set[str]) -> list[Rec]:
-    """The event's victims not in `exclude`, children only (age unknown counts) unless max_other_victim_age is null."""
+    """The event's victims not in `exclude`, children only (age unknown counts) unless
+    max_other_victim_age is null. With `offence_code_ages`, a victim older on a report or recording
+    date counts when the offence code says they were a child at the offence (see victim_age.py)."""
     top = rule.param("max_other_victim_age", 17)
+    stated = code_ages(ev) if rule.param("offence_code_ages", False) else None
+    child_by_code = top is not None and stated is not None and stated[1][1] <= int(top)
     out = []
     for v in ev.role(*VICTIM_ROLES):
         age = age_on(v.birth, ev.date)
-        if v.person not in exclude and (top is None or age is None or age <= int(top)):
+        if v.person not in exclude and (top is None or age is None or age <= int(top) or child_by_code):
             out.append(v)
     return out
 

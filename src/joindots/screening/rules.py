@@ -37,14 +37,16 @@ CHECK_FIELDS: dict[str, frozenset[str]] = {
     "not_reviewed": frozenset(),
 }
 _CLOSED = {"outcomes", "sexual_offences_only"}
-_AGES = {"min_age", "max_age", "report_date_grace_days"}  # the victim's ages (see victim_age.py)
+_OTHER_VICTIMS = {"other_sexual_offences_only", "max_other_victim_age", "offence_code_ages"}
+# the victim's ages (see victim_age.py)
+_AGES = {"min_age", "max_age", "report_date_grace_days", "offence_code_ages"}
 # check name -> the parameters it reads (any rule may also give `only_with`); others are refused
 CHECK_PARAMS: dict[str, frozenset[str]] = {
     "rape_reclassified": frozenset(_AGES),
     "closed_with_outcome": frozenset({*_AGES, *_CLOSED}),
     "notes_mention": frozenset({"phrases"}),
-    "suspect_other_victims": frozenset({*_CLOSED, "other_sexual_offences_only", "max_other_victim_age"}),
-    "suspect_other_force": frozenset({*_CLOSED, "other_sexual_offences_only", "max_other_victim_age"}),
+    "suspect_other_victims": frozenset({*_CLOSED, *_OTHER_VICTIMS}),
+    "suspect_other_force": frozenset({*_CLOSED, *_OTHER_VICTIMS}),
     "suspect_in_group": frozenset(_CLOSED),
     "missing_child": frozenset({"min_concerning", "max_age", "location_types"}),
     "found_with_reported_adult": frozenset({"event_types"}),
@@ -106,6 +108,11 @@ class Rule(BaseModel):
             raise ValueError(
                 f"rule {self.id}: report_date_grace_days is a whole number of days from 0 (no grace) to "
                 f"{GRACE_DAYS}, not {grace!r}: how long before the report date the offence may have been"
+            )
+        if not isinstance(self.params.get("offence_code_ages", False), bool):
+            raise ValueError(
+                f"rule {self.id}: offence_code_ages is true or false (whether an offence code that states "
+                f"the victim's ages counts on a report date), not {self.params['offence_code_ages']!r}"
             )
 
     def param(self, name: str, default: Any) -> Any:
