@@ -136,6 +136,9 @@ CODE_VICTIM_AGES: dict[str, tuple[int, int]] = {
     "19D": (13, 15), "19G": (13, 15), "22B": (13, 15),
     "19E": (0, 12), "19H": (0, 12), "17B": (0, 12), "20B": (0, 12), "21": (0, 12),
 }  # fmt: skip
+# Codes for victims of at least an age, with no upper age: a rape of someone 16 or over, a sexual
+# assault on someone 13 or over.
+CODE_VICTIM_MIN_AGE: dict[str, int] = {"19C": 16, "19F": 16, "20A": 13, "17A": 13}
 
 SEXES: dict[str, str] = {"M": "male", "F": "female", "U": "unknown"}
 

@@ -17,7 +17,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from joindots.domain.codes import IC_CODES, SELF_DEFINED_ETHNICITY
+from joindots.domain.codes import CODE_VICTIM_AGES, CODE_VICTIM_MIN_AGE, IC_CODES, SELF_DEFINED_ETHNICITY
+from joindots.ingest.date_kinds import date_kinds
 from joindots.ingest.mapping import FieldSpec, Mapping, load_mapping
 from joindots.store.link_tables import RecordPerson
 from joindots.store.schema import Event, PersonRecord, SourceRow
@@ -70,12 +71,17 @@ def load_frame(session: Session) -> pd.DataFrame:
             Event.date.label("event_date"),
             Event.outcome_date,
             RecordPerson.person_id,
+            Event.offence_code,
+            Event.batch_id.label("event_batch"),
         )
         .join(SourceRow, SourceRow.id == PersonRecord.source_row_id)
         .outerjoin(Event, Event.id == PersonRecord.event_id)
         .outerjoin(RecordPerson, RecordPerson.person_record_id == PersonRecord.id)
     )
     frame = pd.DataFrame(session.execute(stmt).all(), columns=_frame_columns())
+    kinds = date_kinds(session)  # what each batch's event dates are: offence, reported, recorded
+    frame["date_kind"] = [kinds.get(int(b), "unknown") if b == b and b is not None else "unknown"
+                          for b in frame.pop("event_batch")]  # fmt: skip
     frame["year"] = [
         str(d.year) if d is not None and not pd.isna(d) else "unknown" for d in frame["event_date"]
     ]
@@ -83,7 +89,10 @@ def load_frame(session: Session) -> pd.DataFrame:
 
 
 def _frame_columns() -> list[str]:
-    return ["source", "record_id", "role", *FIELDS, "original", "event_date", "outcome_date", "person_id"]
+    return [
+        "source", "record_id", "role", *FIELDS, "original", "event_date", "outcome_date", "person_id",
+        "offence_code", "event_batch",
+    ]  # fmt: skip
 
 
 def load_mappings(folder: Path | None) -> dict[str, Mapping]:
@@ -156,6 +165,18 @@ def _folded(values: pd.Series) -> pd.Series:
     """Values as stripped, case-folded text; None where blank (as `_blank` says)."""
     text = values.map(lambda v: None if _blank(v) else str(v).strip().casefold())
     return text.astype(object)
+
+
+CODE_AGE_NOTE = "victims whose offence code states their ages (22B: 13 to 15); on a report date only the lowest age is checked"
+DATE_WORDS = {"offence": "at the offence", "reported": "when reported", "recorded": "when recorded"}
+
+
+def _age(born: Any, on: Any) -> float | None:
+    """Whole years from `born` to `on` (dates), None where either is missing."""
+    if _blank(born) or _blank(on):
+        return None
+    born, on = pd.Timestamp(born), pd.Timestamp(on)
+    return float(on.year - born.year - ((on.month, on.day) < (born.month, born.day)))
 
 
 def _on(frame: pd.DataFrame, part: pd.Series) -> pd.Series:
@@ -300,6 +321,49 @@ class _Builder:
         self.rows += _measure(frame, same, dated & several, "dob across records", "consistency")
         self.feedback.append(_failures(frame, dated & several & ~same, "dob differs for one person", "dob"))
 
+    def offence_code_ages(self) -> None:
+        """Victims whose offence code does not fit their age: a code states the victim's ages at the
+        offence (22B: a child of 13 to 15; 19C: someone of 16 or over). On an offence date the age must
+        be within them; on a later date (a report) at least their lowest, an upper bound holding only
+        at the offence. The audit's "flawed data": an adult's case coded 22B is read as a child's."""
+        frame = self.frame
+        if "offence_code" not in frame:
+            return
+        code = frame["offence_code"].where(frame["offence_code"].notna(), "").astype(str)
+        low = code.map(
+            lambda c: CODE_VICTIM_AGES[c][0] if c in CODE_VICTIM_AGES else CODE_VICTIM_MIN_AGE.get(c)
+        )
+        high = code.map(lambda c: CODE_VICTIM_AGES[c][1] if c in CODE_VICTIM_AGES else None)
+        age = pd.Series(
+            [_age(b, d) for b, d in zip(frame["dob"], frame["event_date"], strict=True)], index=frame.index
+        )
+        counted = (frame["role"] == "victim") & low.notna() & age.notna()
+        at_offence = frame["date_kind"] == "offence"
+        fits = pd.Series(
+            [
+                bool(c) and a >= lo and (not o or hi is None or hi != hi or a <= hi)
+                for c, a, lo, hi, o in zip(counted, age, low, high, at_offence, strict=True)
+            ],
+            index=frame.index,
+        )
+        self.rows += _measure(
+            frame, fits, counted, "offence code vs victim age", "consistency", CODE_AGE_NOTE
+        )
+        words = pd.Series(
+            [
+                f"{c}: victim aged {int(a)} {DATE_WORDS.get(k, 'on the case date')} ({d})" if n else ""
+                for c, a, k, d, n in zip(
+                    code, age, frame["date_kind"], frame["event_date"], counted, strict=True
+                )
+            ],
+            index=frame.index,
+        )
+        self.feedback.append(
+            _failures(
+                frame, counted & ~fits, "offence code does not fit the victim's age", "offence_code", words
+            )
+        )
+
     def timeliness(self) -> None:
         frame = self.frame
         both = frame["event_date"].notna() & frame["outcome_date"].notna()
@@ -330,6 +394,7 @@ def build_scorecard(frame: pd.DataFrame, mappings: dict[str, Mapping]) -> Scorec
     builder.pole()
     builder.duplication()
     builder.consistency()
+    builder.offence_code_ages()
     builder.timeliness()
     rows = pd.DataFrame(builder.rows, columns=COLUMNS)
     # suspects' fields only for sources that record suspects

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from joindots.ingest.date_kinds import date_kinds
 from joindots.network.tables import GroupMember, NetworkBuild, OffenderGroup
 from joindots.screening.born import Born, PersonBirths, age_on, born_for
-from joindots.screening.dates import date_kinds
 from joindots.screening.tables import ReviewDecision, ReviewItem
 from joindots.store.link_tables import RecordPerson
 from joindots.store.schema import Event, PersonRecord
@@ -59,7 +59,9 @@ class Ev:
     outcome_code: str | None
     notes: str | None
     location_type: str | None
-    date_kind: str = "unknown"  # what `date` is: offence | reported | recorded | unknown (see dates.py)
+    date_kind: str = (
+        "unknown"  # what `date` is: offence | reported | recorded | unknown (see ingest/date_kinds.py)
+    )
     people: list[Rec] = field(default_factory=list)
 
     def role(self, *roles: str) -> list[Rec]:

@@ -1,6 +1,6 @@
 """How old a case's victim was at the offence, as far as the case's date can tell.
 
-An age is on the event's date, and `dates.py` says which date that is. On the offence date, or on a
+An age is on the event's date, and `ingest/date_kinds.py` says which date that is. On the offence date, or on a
 date the source does not name, the age is taken as it stands: an age that is known is never loosened.
 On a later date, the report or the recording, a victim one year over a rule's `max_age` may still have
 been within it at the offence: a girl 15 at the offence is 16 when reported if her birthday fell in
