@@ -200,6 +200,9 @@ def test_the_synthetic_worlds_codes_fit_their_victims_but_for_slipped_birth_date
     rows = card[(card.field == "offence code vs victim age") & (card.year == "all") & (card.denominator > 0)]
     assert set(rows.source) == {"police_north", "police_south"}
     assert rows.numerator.sum() >= 0.9 * rows.denominator.sum() and rows.denominator.sum() > 5
+    timely = card[(card.field == "outcome date") & (card.year == "all")].set_index("source")["note"]
+    assert "days offence to outcome" in timely["police_north"]  # it gives the offence date
+    assert "days report to outcome" in timely["police_south"]  # it gives the report date
     for source, passed, counted in zip(rows.source, rows.numerator, rows.denominator, strict=True):
         feedback = pd.read_csv(tmp_path / "q" / "feedback" / f"{source}.csv")
         assert (feedback.check == "offence code does not fit the victim's age").sum() == counted - passed

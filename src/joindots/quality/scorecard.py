@@ -169,6 +169,11 @@ def _folded(values: pd.Series) -> pd.Series:
 
 CODE_AGE_NOTE = "victims whose offence code states their ages (22B: 13 to 15); on a report date only the lowest age is checked"
 DATE_WORDS = {"offence": "at the offence", "reported": "when reported", "recorded": "when recorded"}
+FROM_WORDS = {
+    "offence": "offence",
+    "reported": "report",
+    "recorded": "recording",
+}  # "median 90 days report to outcome"
 
 
 def _age(born: Any, on: Any) -> float | None:
@@ -378,8 +383,10 @@ class _Builder:
         for source in sorted(set(frame["source"])):
             mine = frame["source"] == source
             median = days[mine & both].median()
+            kinds = set(frame.loc[mine & both, "date_kind"]) if "date_kind" in frame else set()
+            start = FROM_WORDS.get(kinds.pop(), "the case's date") if len(kinds) == 1 else "the case's date"
             note = (
-                f"median {median:.0f} days offence to outcome" if (mine & both).any() else "no outcome dates"
+                f"median {median:.0f} days {start} to outcome" if (mine & both).any() else "no outcome dates"
             )
             self.rows += _measure(
                 frame[mine], (days >= 0)[mine], both[mine], "outcome date", "timeliness", note
